@@ -1,0 +1,106 @@
+"""Who is calling: the real server's key handling, identity headers and access rules.
+
+In api_key mode (a root key or any user key configured) every non-public route needs a key
+in ``X-API-Key`` or ``Authorization: Bearer``; in dev mode identity comes from the
+``X-OpenViking-Account`` / ``X-OpenViking-User`` headers. No Flask here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import typing as t
+
+from .errors import ApiError
+from .store import Owner, SessionStore
+
+_IDENTIFIER = re.compile(r"^[a-zA-Z0-9_.@-]+$")
+
+MISSING_KEY = "Missing API Key when resolving identity."
+INVALID_KEY = "Invalid API Key"
+ROOT_ON_TENANT = (
+    "ROOT API keys cannot access tenant-scoped data APIs in api_key mode. Use a user/admin "
+    "API key for data access, or trusted mode for upstream identity assertion."
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Identity:
+    """The caller: account, user, role, and the agent named by the seed's header."""
+
+    account_id: str
+    user_id: str
+    role: str
+    agent_id: str = "default"
+
+    @property
+    def owner(self) -> Owner:
+        """The namespace this caller's sessions live in."""
+        return Owner(self.account_id, self.user_id)
+
+
+def extract_key(headers: t.Mapping[str, str]) -> str | None:
+    """The key from ``X-API-Key`` (preferred) or ``Authorization: Bearer <key>``."""
+    key = headers.get("X-API-Key", "").strip()
+    if key:
+        return key
+    authorization = headers.get("Authorization", "")
+    if authorization.startswith("Bearer "):
+        return authorization[len("Bearer "):].strip() or None
+    return None
+
+
+def authenticate(store: SessionStore, access: str, headers: t.Mapping[str, str]) -> Identity | None:
+    """Resolve the caller for a route of the given access level, or raise the real error.
+
+    ``public`` routes return the identity when a valid key is sent and ``None`` otherwise.
+    """
+    agent = headers.get("X-OpenViking-Agent", "").strip() or headers.get(
+        "X-OpenViking-Actor-Peer", ""
+    ).strip() or "default"
+    if store.auth_mode == "dev":
+        identity = Identity(
+            _dev_identifier(headers, "X-OpenViking-Account"),
+            _dev_identifier(headers, "X-OpenViking-User"),
+            "root",
+            agent,
+        )
+        return identity
+
+    key = extract_key(headers)
+    if key is None:
+        if access == "public":
+            return None
+        raise ApiError("UNAUTHENTICATED", MISSING_KEY)
+    if store.root_key is not None and key == store.root_key:
+        if access == "tenant":
+            raise ApiError("PERMISSION_DENIED", ROOT_ON_TENANT)
+        return Identity("default", "default", "root", agent)
+    record = store.resolve_key(key)
+    if record is None:
+        if access == "public":
+            return None
+        raise ApiError("UNAUTHENTICATED", INVALID_KEY)
+    return Identity(record.account_id, record.user_id, record.role, agent)
+
+
+def _dev_identifier(headers: t.Mapping[str, str], name: str) -> str:
+    value = headers.get(name, "").strip() or "default"
+    check_identifier(value, "account_id" if name.endswith("Account") else "user_id")
+    return value
+
+
+def check_identifier(value: str, field: str) -> None:
+    """Refuse an account or user id the real server would refuse."""
+    reason = identifier_problem(value, field)
+    if reason is not None:
+        raise ApiError("INVALID_ARGUMENT", reason)
+
+
+def identifier_problem(value: str, field: str) -> str | None:
+    """Why ``value`` is not a valid account or user id, or ``None``."""
+    if not _IDENTIFIER.match(value) or value in (".", "..") or value.count("@") > 1:
+        return f"{field} must be alpha-numeric string, got {value!r}"
+    if field == "account_id" and value.startswith("_"):
+        return f"{field} must not start with '_', got {value!r}"
+    return None

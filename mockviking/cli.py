@@ -1,0 +1,90 @@
+"""The ``mockviking`` command: serve the mock, or check fixture files.
+
+Commands only build a :class:`Config` and call ``create_app``; a broken contract or fixture
+file exits with code 2 and a message naming the file, the record and the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from . import __version__
+from .app import EXTENSION, create_app
+from .config import Config
+from .fixtures import FixtureError, load_fixture
+from .server import MockVikingServer
+from .spec import SpecError, load_contract
+
+
+class UsageProblem(click.ClickException):
+    """A problem with what the user gave us: exit code 2, like click's own usage errors."""
+
+    exit_code = 2
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="mockviking")
+def main() -> None:
+    """A faithful, stateful stand-in for the OpenViking sessions HTTP API."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", default=1933, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to bind; 0 picks a free one.")
+@click.option("--fixtures", "fixtures", multiple=True, type=click.Path(dir_okay=False),
+              help="YAML fixture file to load (repeatable). Default: the bundled fixtures.")
+@click.option("--root-key", default=None, help="Root API key (overrides the fixtures' root_key).")
+@click.option("--spec", "spec_path", default=None, type=click.Path(dir_okay=False),
+              help="Contract to serve. Default: the bundled spec/openapi.yaml.")
+@click.option("--seed", default=None, type=int, help="Seed for generated ids and keys.")
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256),
+              help="Worker threads of the WSGI server.")
+def serve(
+    host: str,
+    port: int,
+    fixtures: tuple[str, ...],
+    root_key: str | None,
+    spec_path: str | None,
+    seed: int | None,
+    threads: int,
+) -> None:
+    """Serve the mock until SIGINT or SIGTERM. The first line printed has the URL."""
+    config = Config(
+        spec_path=spec_path,
+        fixtures=fixtures or None,
+        root_key=root_key,
+        seed=seed,
+    )
+    try:
+        app = create_app(config)
+    except (SpecError, FixtureError) as exc:
+        raise UsageProblem(str(exc)) from exc
+    try:
+        server = MockVikingServer(app, host, port, threads=threads)
+    except OSError as exc:
+        raise UsageProblem(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+    store = app.extensions[EXTENSION].store
+    click.echo(f"mockviking {__version__} serving {server.url} ({store.auth_mode} mode)")
+    sys.stdout.flush()
+    logging.basicConfig(level=logging.WARNING, format="mockviking: %(levelname)s %(message)s")
+    server.serve_forever()
+    click.echo("mockviking stopped")
+
+
+@main.command("check-fixtures")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--spec", "spec_path", default=None, type=click.Path(dir_okay=False),
+              help="Contract to check messages against. Default: the bundled one.")
+def check_fixtures(files: tuple[str, ...], spec_path: str | None) -> None:
+    """Check fixture files without serving; exit 2 naming the first problem."""
+    try:
+        contract = load_contract(spec_path)
+        for path in files:
+            load_fixture(path, contract)
+    except (SpecError, FixtureError) as exc:
+        raise UsageProblem(str(exc)) from exc
+    click.echo(f"{len(files)} fixture file(s) OK")

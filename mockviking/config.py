@@ -1,0 +1,34 @@
+"""Settings of one mockviking instance, in one frozen dataclass: defaults live only here."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.resources
+from pathlib import Path
+
+
+def default_fixture_path() -> Path:
+    """The bundled fixtures (``fixtures/default.yaml`` in the repository)."""
+    return Path(str(importlib.resources.files("mockviking").joinpath("bundled", "default.yaml")))
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """What a mockviking app is built from; derive variants with ``dataclasses.replace``."""
+
+    #: The contract; ``None`` means the bundled ``spec/openapi.yaml``.
+    spec_path: str | None = None
+    #: Fixture files loaded at start-up, in order; ``None`` means the bundled default.
+    fixtures: tuple[str, ...] | None = None
+    #: The root key; overrides a ``root_key`` given in the fixtures.
+    root_key: str | None = None
+    #: Seed for generated ids and keys, for reproducible runs.
+    seed: int | None = None
+    #: Largest request body accepted, in bytes.
+    max_body_bytes: int = 10 * 1024 * 1024
+
+    def fixture_paths(self) -> tuple[str, ...]:
+        """The fixture files to load."""
+        if self.fixtures is None:
+            return (str(default_fixture_path()),)
+        return self.fixtures

@@ -1,0 +1,220 @@
+"""YAML fixture files: checked when loaded, then applied through the store's public methods.
+
+A fixture names accounts (users with keys and roles), sessions (with messages, checked
+against the contract's own ``AddMessageRequest`` schema) and their counters. A bad file
+stops start-up with the file, the record and the reason. No Flask here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing as t
+from pathlib import Path
+
+import jsonschema
+import referencing
+import referencing.jsonschema
+import yaml
+
+from .auth import identifier_problem
+from .errors import ApiError
+from .messages import drafts_from_request
+from .spec import SPEC_URI, Contract
+from .store import Owner, SessionStore
+from .validation import translate
+
+_SCHEMA_URI = "urn:mockviking:fixtures"
+_INT = {"type": "integer", "minimum": 0}
+_STRING = {"type": "string"}
+
+#: The fixture file format. Messages reuse the contract's request schema.
+FIXTURE_SCHEMA: dict[str, t.Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "root_key": {"type": ["string", "null"], "minLength": 1},
+        "accounts": {"type": "array", "items": {"$ref": "#/$defs/account"}},
+        "sessions": {"type": "array", "items": {"$ref": "#/$defs/session"}},
+    },
+    "$defs": {
+        "account": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["account_id"],
+            "properties": {
+                "account_id": _STRING,
+                "users": {"type": "array", "items": {"$ref": "#/$defs/user"}},
+            },
+        },
+        "user": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["user_id"],
+            "properties": {
+                "user_id": _STRING,
+                "role": {"enum": ["admin", "user"]},
+                "key": {"type": "string", "minLength": 8},
+            },
+        },
+        "session": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["session_id"],
+            "properties": {
+                "account_id": _STRING,
+                "user_id": _STRING,
+                "session_id": {"type": "string", "minLength": 1},
+                "messages": {
+                    "type": "array",
+                    "items": {"$ref": f"{SPEC_URI}#/components/schemas/AddMessageRequest"},
+                },
+                "counters": {"$ref": "#/$defs/counters"},
+            },
+        },
+        "counters": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "created_at": _STRING,
+                "updated_at": _STRING,
+                "commit_count": _INT,
+                "last_commit_at": _STRING,
+                "total_message_count": _INT,
+                "pending_tokens": _INT,
+                "keep_recent_count": _INT,
+                "embedding_tokens": _INT,
+                "memories_extracted": {"type": "object", "additionalProperties": _INT},
+                "llm_token_usage": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {
+                        key: _INT
+                        for key in (
+                            "prompt_tokens", "completion_tokens", "total_tokens",
+                            "cached_tokens", "reasoning_tokens",
+                        )
+                    },
+                },
+            },
+        },
+    },
+}
+
+
+class FixtureError(Exception):
+    """A fixture file cannot be used; the message names the file, the record and why."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Fixture:
+    """One parsed and checked fixture file."""
+
+    path: str
+    data: t.Mapping[str, t.Any]
+
+
+def load_fixture(path: str | Path, contract: Contract) -> Fixture:
+    """Read and check one fixture file."""
+    source = str(path)
+    try:
+        text = Path(source).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FixtureError(f"{source}: cannot read the fixture file: {exc}") from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise FixtureError(f"{source}: not valid YAML: {exc}") from exc
+    return check_fixture(data if data is not None else {}, contract, source)
+
+
+def check_fixture(data: t.Any, contract: Contract, source: str = "<fixture>") -> Fixture:
+    """Check parsed fixture data against the fixture format."""
+    registry = contract.registry.with_resource(
+        _SCHEMA_URI, referencing.jsonschema.DRAFT202012.create_resource(FIXTURE_SCHEMA)
+    )
+    validator = jsonschema.Draft202012Validator(
+        {"$ref": _SCHEMA_URI}, registry=registry
+    )
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        first = errors[0]
+        path = list(first.absolute_path)
+        record = _record_name(data, path)
+        detail = translate([first], ())
+        loc = detail[0].loc if detail else tuple(str(p) for p in path)
+        where = ".".join(loc) or "(top level)"
+        reason = detail[0].message if detail else first.message
+        raise FixtureError(f"{source}: {record}: {where}: {reason}")
+    return Fixture(source, data)
+
+
+def _record_name(data: t.Any, path: list[t.Any]) -> str:
+    if len(path) >= 2 and path[0] in ("accounts", "sessions") and isinstance(path[1], int):
+        item = data[path[0]][path[1]]
+        if isinstance(item, dict):
+            label = item.get("session_id") or item.get("account_id")
+            if label:
+                return f"{path[0]}[{path[1]}] ({label!r})"
+        return f"{path[0]}[{path[1]}]"
+    return "file"
+
+
+def apply_fixture(store: SessionStore, fixture: Fixture) -> None:
+    """Add a checked fixture's records to the store, as the API would have created them."""
+    data = fixture.data
+    if data.get("root_key"):
+        store.set_root_key(data["root_key"])
+    for index, account in enumerate(data.get("accounts", [])):
+        name = f"{fixture.path}: accounts[{index}] ({account['account_id']!r})"
+        _apply_account(store, account, name)
+    for index, session in enumerate(data.get("sessions", [])):
+        name = f"{fixture.path}: sessions[{index}] ({session['session_id']!r})"
+        _apply_session(store, session, name)
+
+
+def _apply_account(store: SessionStore, account: t.Mapping[str, t.Any], name: str) -> None:
+    account_id = account["account_id"]
+    problem = identifier_problem(account_id, "account_id")
+    if problem:
+        raise FixtureError(f"{name}: {problem}")
+    for user in account.get("users", []):
+        problem = identifier_problem(user["user_id"], "user_id")
+        if problem:
+            raise FixtureError(f"{name}: {problem}")
+        first = not store.account_exists(account_id)
+        if first and user.get("role", "admin") != "admin":
+            raise FixtureError(f"{name}: the first user of an account is its admin")
+        try:
+            if first:
+                store.create_account(account_id, user["user_id"], key=user.get("key"))
+            else:
+                store.create_user(account_id, user["user_id"], user.get("role", "user"), key=user.get("key"))
+        except ApiError as exc:
+            raise FixtureError(f"{name}: user {user['user_id']!r}: {exc.message}") from exc
+        except ValueError as exc:
+            raise FixtureError(f"{name}: user {user['user_id']!r}: {exc}") from exc
+
+
+def _apply_session(store: SessionStore, record: t.Mapping[str, t.Any], name: str) -> None:
+    owner = Owner(record.get("account_id", "default"), record.get("user_id", "default"))
+    try:
+        store.create_session(owner, record["session_id"])
+        for index, message in enumerate(record.get("messages", [])):
+            try:
+                store.add_messages(owner, record["session_id"], drafts_from_request(message))
+            except ApiError as exc:
+                raise FixtureError(f"{name}: messages.{index}: {exc.message}") from exc
+        counters = record.get("counters")
+        if counters:
+            store.set_counters(owner, record["session_id"], **counters)
+    except ApiError as exc:
+        raise FixtureError(f"{name}: {exc.message}") from exc
+
+
+def load_into(store: SessionStore, paths: t.Iterable[str | Path], contract: Contract) -> None:
+    """Load, check and apply fixture files in order, then make them the reset baseline."""
+    for path in paths:
+        apply_fixture(store, load_fixture(path, contract))
+    store.mark_baseline()
+

@@ -1,0 +1,131 @@
+"""The one place where errors become responses, and where every response gets its headers.
+
+Three handlers cover everything: mockviking's own :class:`ApiError`, werkzeug's HTTP errors
+(unknown route, wrong method, body too large) and any other exception (a 500 in the
+envelope, recorded so tests can see it). No request ever gets an HTML page.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import typing as t
+import uuid
+
+from flask import Flask, Response, g, request
+from werkzeug.exceptions import HTTPException
+
+from .errors import ApiError, Shape
+
+log = logging.getLogger("mockviking")
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+#: Framework statuses to error codes, as the real server maps Starlette's HTTP errors.
+_FRAMEWORK_CODES = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    409: "CONFLICT",
+    429: "RESOURCE_EXHAUSTED",
+    502: "UNAVAILABLE",
+    503: "UNAVAILABLE",
+    504: "DEADLINE_EXCEEDED",
+}
+
+
+def json_response(body: t.Any, status: int = 200, headers: t.Mapping[str, str] | None = None) -> Response:
+    """Compact JSON with non-ASCII kept as is, like the real server's responses."""
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    response = Response(text, status=status, mimetype="application/json")
+    if headers:
+        response.headers.update(headers)
+    return response
+
+
+def error_response(error: ApiError) -> Response:
+    """The envelope of an :class:`ApiError` with its status."""
+    return json_response(error.envelope(), error.status, error.headers)
+
+
+def framework_error(exc: HTTPException) -> ApiError:
+    """A werkzeug HTTP error (route miss, wrong method...) in the real server's terms."""
+    status = exc.code or 500
+    code = _FRAMEWORK_CODES.get(status, "INTERNAL" if status >= 500 else "UNKNOWN")
+    headers: dict[str, str] = {}
+    for name, value in exc.get_headers():
+        if name.lower() == "allow":
+            # werkzeug adds HEAD (and OPTIONS) to every GET rule; the contract declares neither.
+            declared = [m.strip() for m in value.split(",") if m.strip() not in ("HEAD", "OPTIONS")]
+            headers["Allow"] = ", ".join(declared)
+    details = None
+    if status == 413:
+        details = {"max_body_bytes": request.max_content_length}
+    message = {
+        413: "Request body is too large: send at most "
+        f"{request.max_content_length} bytes",
+    }.get(status, exc.name)
+    return ApiError(code, message, details, shape=Shape.ROUTE, status=status, headers=headers)
+
+
+def install(app: Flask) -> None:
+    """Register the error handlers and the per-response headers on ``app``."""
+    recorded: list[BaseException] = []
+    app.extensions["mockviking.errors"] = recorded
+
+    @app.before_request
+    def _request_id() -> Response | None:
+        g.started = time.perf_counter()
+        values = request.headers.getlist("X-Request-ID")
+        if not values:
+            g.request_id = str(uuid.uuid4())
+            return None
+        if len(values) == 1 and _REQUEST_ID.match(values[0]):
+            g.request_id = values[0]
+            return None
+        g.request_id = str(uuid.uuid4())
+        return error_response(
+            ApiError(
+                "INVALID_ARGUMENT",
+                "X-Request-ID must be supplied once and contain 1-128 characters from "
+                "[A-Za-z0-9._:-]",
+                shape=Shape.ROUTE,
+            )
+        )
+
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        response.headers["X-Request-ID"] = g.get("request_id") or str(uuid.uuid4())
+        started = g.get("started")
+        if started is not None:
+            response.headers["X-Process-Time"] = f"{time.perf_counter() - started:.6f}"
+        return response
+
+    @app.errorhandler(ApiError)
+    def _api_error(exc: ApiError) -> Response:
+        if exc.status >= 500:
+            log.error("%s %s -> %s %s", request.method, request.path, exc.code, exc.message)
+        return error_response(exc)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Response:
+        return error_response(framework_error(exc))
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        # A bug in mockviking: answer in the envelope and keep it for the test that caused it.
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        recorded.append(exc)
+        return json_response(
+            {
+                "status": "error",
+                "result": None,
+                "error": {"code": "INTERNAL", "message": "Internal server error", "details": None},
+                "telemetry": None,
+                "profile": None,
+            },
+            500,
+        )

@@ -1,0 +1,193 @@
+"""Turn a validated add-message request into stored messages, as the real server does.
+
+The real server is lenient with parts (an unknown type becomes a text part, a text part
+without text is empty) but strict with URIs; keeping those rules in one place lets the
+HTTP routes and the fixture loader store exactly the same thing. No Flask here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing as t
+
+from .errors import ApiError, Shape
+from .tokens import estimate_parts_tokens
+
+#: ``viking://`` scopes a URI in a message may point into.
+VIKING_SCOPES = ("resources", "user", "agent", "session", "~")
+
+_TOOL_STRING_FIELDS = ("tool_id", "tool_name", "tool_uri", "skill_uri")
+_TOOL_OPTIONAL_FIELDS = (
+    "tool_input",
+    "tool_output",
+    "duration_ms",
+    "prompt_tokens",
+    "completion_tokens",
+    "tool_output_ref",
+    "tool_output_truncated",
+    "tool_output_original_chars",
+    "tool_output_preview_chars",
+    "tool_output_sha256",
+    "tool_output_storage_uri",
+    "tool_output_source_ref",
+    "tool_output_source_offset",
+    "tool_output_source_limit",
+    "tool_output_externalization_error",
+    "tool_output_group_id",
+    "tool_output_externalized_reason",
+    "tool_output_group_original_chars",
+    "tool_output_group_budget_chars",
+)
+_OPTIONAL_MESSAGE_FIELDS = ("peer_id", "turn_id", "message_kind", "source_message_ids")
+
+
+@dataclasses.dataclass
+class Message:
+    """A stored message; ``tokens`` is its estimate, kept so counters never re-scan."""
+
+    id: str
+    role: str
+    parts: list[dict[str, t.Any]]
+    created_at: str
+    peer_id: str | None = None
+    turn_id: str | None = None
+    message_kind: str | None = None
+    source_message_ids: list[str] | None = None
+    tokens: int = 0
+
+    def to_dict(self) -> dict[str, t.Any]:
+        """The JSON form: the optional fields appear only when set."""
+        data: dict[str, t.Any] = {
+            "id": self.id,
+            "role": self.role,
+            "parts": self.parts,
+            "created_at": self.created_at,
+        }
+        for name in _OPTIONAL_MESSAGE_FIELDS:
+            value = getattr(self, name)
+            if value is not None:
+                data[name] = value
+        return data
+
+
+@dataclasses.dataclass(frozen=True)
+class MessageDraft:
+    """A message before it gets an id and a timestamp from the store."""
+
+    role: str
+    parts: list[dict[str, t.Any]]
+    created_at: str | None
+    peer_id: str | None
+    turn_id: str | None
+    message_kind: str | None
+    source_message_ids: list[str] | None
+    tokens: int
+
+
+def drafts_from_request(body: t.Mapping[str, t.Any]) -> list[MessageDraft]:
+    """The messages one add-message body stores (a user's all-tool message splits in one per part)."""
+    parts = _resolve_parts(body)
+    peer_id = body.get("peer_id")
+    if isinstance(peer_id, str):
+        peer_id = peer_id.strip() or None
+    common = {
+        "role": body["role"],
+        "created_at": body.get("created_at"),
+        "peer_id": peer_id,
+        "turn_id": body.get("turn_id"),
+        "source_message_ids": body.get("source_message_ids"),
+    }
+    kind = body.get("message_kind")
+    if body["role"] == "user" and len(parts) > 1 and all(p["type"] == "tool" for p in parts):
+        return [
+            MessageDraft(
+                parts=[p], message_kind=kind or "tool_transport",
+                tokens=estimate_parts_tokens([p]), **common,
+            )
+            for p in parts
+        ]
+    return [MessageDraft(parts=parts, message_kind=kind, tokens=estimate_parts_tokens(parts), **common)]
+
+
+def _resolve_parts(body: t.Mapping[str, t.Any]) -> list[dict[str, t.Any]]:
+    parts = body.get("parts")
+    if parts is not None:
+        return [normalize_part(p) for p in parts]
+    return [{"type": "text", "text": body.get("content") or ""}]
+
+
+def normalize_part(raw: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+    """One request part in its stored form."""
+    kind = raw.get("type", "text")
+    if kind == "text":
+        return {"type": "text", "text": raw.get("text") or ""}
+    if kind == "context":
+        uri = raw.get("uri") or ""
+        check_viking_uri(uri)
+        return {
+            "type": "context",
+            "uri": uri,
+            "context_type": raw.get("context_type") or "memory",
+            "abstract": raw.get("abstract") or "",
+        }
+    if kind == "tool":
+        return _tool_part(raw)
+    if kind == "image_url":
+        return _image_part(raw)
+    # Unknown types are kept as text, as the real server keeps them.
+    text = raw["text"] if "text" in raw else str(dict(raw))
+    return {"type": "text", "text": text}
+
+
+def _tool_part(raw: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+    part: dict[str, t.Any] = {"type": "tool"}
+    for name in _TOOL_STRING_FIELDS:
+        part[name] = raw.get(name) or ""
+    for name in ("tool_uri", "skill_uri", "tool_output_storage_uri"):
+        if raw.get(name):
+            check_viking_uri(str(raw[name]))
+    part["tool_status"] = raw.get("tool_status") or "pending"
+    for name in _TOOL_OPTIONAL_FIELDS:
+        value = raw.get(name)
+        if value:
+            part[name] = value
+    mime = raw.get("tool_output_mime_type")
+    if mime and mime != "text/plain":
+        part["tool_output_mime_type"] = mime
+    return part
+
+
+def _image_part(raw: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+    image = raw.get("image_url")
+    if isinstance(image, str):
+        url, detail = image, None
+    elif isinstance(image, dict):
+        url, detail = image.get("url") or "", image.get("detail")
+    else:
+        url, detail = "", None
+    if not url:
+        raise ApiError(
+            "INVALID_ARGUMENT", "image_url part requires a non-empty URL", shape=Shape.ROUTE
+        )
+    if url.startswith("viking://"):
+        check_viking_uri(url)
+    image_url: dict[str, t.Any] = {"url": url}
+    if detail is not None:
+        image_url["detail"] = detail
+    return {"type": "image_url", "image_url": image_url}
+
+
+def check_viking_uri(uri: str) -> None:
+    """Refuse a non-empty URI that is not ``viking://<known scope>/...``."""
+    if not uri:
+        return
+    if not uri.startswith("viking://"):
+        raise invalid_uri(uri, "must start with viking://")
+    scope = uri[len("viking://"):].split("/", 1)[0]
+    if scope not in VIKING_SCOPES:
+        raise invalid_uri(uri, f"unknown scope {scope!r}")
+
+
+def invalid_uri(uri: str, reason: str) -> ApiError:
+    """400 INVALID_URI in the service envelope, with the URI and the reason in details."""
+    return ApiError("INVALID_URI", f"Invalid URI: {uri} ({reason})", {"uri": uri, "reason": reason})

@@ -1,0 +1,311 @@
+"""One function per contract operation: validated input in, result (or error) out.
+
+Functions are registered by ``operationId``; ``app.py`` checks at start-up that every
+operation of the contract has one (or answers 501), so code and contract cannot drift.
+They never see Flask: input arrives as a :class:`Call`, output is the ``result`` payload.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import typing as t
+
+from .auth import Identity, check_identifier, identifier_problem
+from .errors import ApiError, session_not_found_route, unsafe_segment
+from .messages import drafts_from_request
+from .store import Session, SessionStore
+
+#: The version of the real server whose behaviour mockviking reproduces.
+EMULATED_VERSION = "0.5.2"
+
+AUTO_COMMIT_DEFAULTS: dict[str, int] = {
+    "pending_token_threshold": 150000,
+    "message_count_threshold": 100,
+    "idle_timeout_seconds": 86400,
+    "keep_recent_count": 0,
+    "min_commit_interval_seconds": 0,
+}
+AUTO_COMMIT_LIMITS: dict[str, int] = {
+    "pending_token_threshold": 1_000_000,
+    "message_count_threshold": 1000,
+    "idle_timeout_seconds": 604800,
+    "keep_recent_count": 1000,
+    "min_commit_interval_seconds": 604800,
+}
+
+_DRIVE_PREFIX = re.compile(r"^[A-Za-z]:")
+
+
+@dataclasses.dataclass(frozen=True)
+class Call:
+    """Everything an operation may use about one request."""
+
+    store: SessionStore
+    identity: Identity | None
+    params: t.Mapping[str, t.Any]
+    body: t.Any
+
+    @property
+    def caller(self) -> Identity:
+        """The authenticated caller (tenant and admin routes always have one)."""
+        assert self.identity is not None, "tenant and admin routes always resolve an identity"
+        return self.identity
+
+
+@dataclasses.dataclass(frozen=True)
+class Raw:
+    """A body answered as is, without the envelope (``/health`` has none)."""
+
+    body: t.Any
+    status: int = 200
+
+
+Handler = t.Callable[[Call], t.Any]
+HANDLERS: dict[str, Handler] = {}
+
+
+def operation(func: Handler) -> Handler:
+    """Register ``func`` for the contract operation of the same name."""
+    HANDLERS[func.__name__] = func
+    return func
+
+
+def check_session_id(session_id: str) -> None:
+    """Refuse ids the real storage layer refuses as unsafe path segments."""
+    for segment in session_id.split("/"):
+        if segment in (".", "..") or "\\" in segment or _DRIVE_PREFIX.match(segment):
+            raise unsafe_segment()
+
+
+# -- system and admin ---------------------------------------------------------------------
+
+
+@operation
+def health(call: Call) -> Raw:
+    body: dict[str, t.Any] = {
+        "status": "ok",
+        "healthy": True,
+        "version": EMULATED_VERSION,
+        "auth_mode": call.store.auth_mode,
+    }
+    if call.identity is not None and call.store.auth_mode == "api_key":
+        body.update(
+            account_id=call.identity.account_id,
+            user_id=call.identity.user_id,
+            role=call.identity.role,
+        )
+    return Raw(body)
+
+
+def _require_admin_of(identity: Identity, account_id: str | None) -> None:
+    if identity.role == "root":
+        return
+    if identity.role == "admin" and account_id == identity.account_id:
+        return
+    raise ApiError("PERMISSION_DENIED", "Permission denied")
+
+
+@operation
+def create_account(call: Call) -> dict[str, t.Any]:
+    _require_admin_of(call.caller, None)
+    account_id, admin_user_id = call.body["account_id"], call.body["admin_user_id"]
+    check_identifier(account_id, "account_id")
+    check_identifier(admin_user_id, "user_id")
+    record = call.store.create_account(account_id, admin_user_id)
+    return {"account_id": account_id, "admin_user_id": admin_user_id, "user_key": record.key}
+
+
+@operation
+def create_user(call: Call) -> dict[str, t.Any]:
+    account_id = call.params["account_id"]
+    _require_admin_of(call.caller, account_id)
+    user_id = call.body["user_id"]
+    role = call.body.get("role", "user")
+    problem = identifier_problem(user_id, "user_id")
+    if problem is not None:
+        raise ApiError("INVALID_ARGUMENT", problem)
+    if not call.store.account_exists(account_id):
+        raise ApiError(
+            "NOT_FOUND",
+            f"Account not found: {account_id}",
+            {"type": "account", "resource": account_id},
+        )
+    record = call.store.create_user(account_id, user_id, role)
+    return {"account_id": account_id, "user_id": user_id, "user_key": record.key}
+
+
+# -- sessions ------------------------------------------------------------------------------
+
+
+def _user(identity: Identity) -> dict[str, str]:
+    return {
+        "account_id": identity.account_id,
+        "user_id": identity.user_id,
+        "agent_id": identity.agent_id,
+    }
+
+
+def session_detail(session: Session, identity: Identity) -> dict[str, t.Any]:
+    """GET session's result: the real server's fields in its order, plus the seed's."""
+    return {
+        "session_id": session.session_id,
+        "created_at": session.created_at,
+        "updated_at": session.updated_at,
+        "created_by_account_id": session.owner.account_id,
+        "created_by_user_id": session.owner.user_id,
+        "message_count": session.message_count,
+        "commit_count": session.commit_count,
+        "memories_extracted": dict(session.memories_extracted),
+        "last_commit_at": session.last_commit_at,
+        "llm_token_usage": dict(session.llm_token_usage),
+        "embedding_token_usage": {"total_tokens": session.embedding_tokens},
+        "pending_tokens": session.pending_tokens,
+        "keep_recent_count": session.keep_recent_count,
+        "retention_mode": "",
+        "keep_recent_turn_count": 0,
+        "retained_message_token_budget": 0,
+        "min_raw_tail_steps": 1,
+        "memory_policy": session.memory_policy,
+        "auto_commit_policy": effective_policy(session.auto_commit_policy),
+        "last_message_at": session.last_message_at,
+        "last_auto_commit_at": session.last_auto_commit_at,
+        "last_idle_commit_accepted_at": session.last_idle_commit_accepted_at,
+        "total_message_count": session.total_message_count,
+        "uri": session.uri,
+        "user": _user(identity),
+        "memory_extraction_config": session.memory_extraction_config,
+    }
+
+
+def effective_policy(policy: t.Mapping[str, int] | None) -> dict[str, int] | None:
+    """A stored auto-commit policy with the real defaults filled in, or ``None``."""
+    if policy is None:
+        return None
+    return {**AUTO_COMMIT_DEFAULTS, **policy}
+
+
+def clamp_policy(raw: t.Mapping[str, int]) -> dict[str, int]:
+    """Clamp each auto-commit field into the real server's range."""
+    return {name: max(0, min(int(value), AUTO_COMMIT_LIMITS[name])) for name, value in raw.items()}
+
+
+def normalize_tags(tags: t.Iterable[str]) -> list[str]:
+    """Event tags as the real server keeps them: trimmed, lower-case, ``key=value``, last wins."""
+    by_key: dict[str, str] = {}
+    for tag in tags:
+        text = tag.strip().lower()
+        if text.count("=") != 1:
+            continue
+        key, value = (piece.strip() for piece in text.split("="))
+        if key and value:
+            by_key[key] = value
+    return [f"{key}={value}" for key, value in by_key.items()]
+
+
+def _extraction_config(raw: t.Mapping[str, t.Any] | None) -> dict[str, t.Any] | None:
+    if raw is None:
+        return None
+    tags = (raw.get("events") or {}).get("tags") or []
+    return {"events": {"tags": normalize_tags(tags)}}
+
+
+@operation
+def create_session(call: Call) -> dict[str, t.Any]:
+    body = call.body if isinstance(call.body, dict) else {}
+    session_id = body.get("session_id") or None
+    if session_id is not None:
+        check_session_id(session_id)
+    policy = body.get("auto_commit_policy")
+    session = call.store.create_session(
+        call.caller.owner,
+        session_id,
+        memory_policy=body.get("memory_policy"),
+        auto_commit_policy=clamp_policy(policy) if policy is not None else None,
+        memory_extraction_config=_extraction_config(body.get("memory_extraction_config")),
+    )
+    return {
+        "session_id": session.session_id,
+        "uri": session.uri,
+        "user": _user(call.caller),
+        "auto_commit_policy": effective_policy(session.auto_commit_policy),
+        "memory_extraction_config": session.memory_extraction_config,
+    }
+
+
+@operation
+def list_sessions(call: Call) -> list[dict[str, t.Any]]:
+    return [
+        {
+            "session_id": s.session_id,
+            "uri": s.uri,
+            "is_dir": True,
+            "mod_time": _mod_time(s),
+        }
+        for s in call.store.list_sessions(call.caller.owner)
+    ]
+
+
+def _mod_time(session: Session) -> str:
+    """RFC 3339 with nanoseconds and the server's local offset, like the real storage layer."""
+    local = session.mod_time.astimezone()
+    offset = local.strftime("%z")
+    return local.strftime("%Y-%m-%dT%H:%M:%S.") + f"{local.microsecond * 1000:09d}" + (
+        f"{offset[:3]}:{offset[3:]}" if offset else "Z"
+    )
+
+
+@operation
+def get_session(call: Call) -> dict[str, t.Any]:
+    session_id = call.params["session_id"]
+    check_session_id(session_id)
+    store, owner = call.store, call.caller.owner
+    with store.lock:
+        if call.params.get("auto_create"):
+            session = store.get_or_create_session(owner, session_id)
+        else:
+            found = store.get_session(owner, session_id)
+            if found is None:
+                raise session_not_found_route(session_id)
+            session = found
+        return session_detail(session, call.caller)
+
+
+@operation
+def delete_session(call: Call) -> dict[str, t.Any]:
+    session_id = call.params["session_id"]
+    check_session_id(session_id)
+    call.store.delete_session(call.caller.owner, session_id)
+    return {"session_id": session_id}
+
+
+@operation
+def add_message(call: Call) -> dict[str, t.Any]:
+    session_id = call.params["session_id"]
+    check_session_id(session_id)
+    drafts = drafts_from_request(call.body)
+    store = call.store
+    with store.lock:
+        session = store.add_messages(call.caller.owner, session_id, drafts)
+        return {
+            "session_id": session_id,
+            "message_count": session.message_count,
+            "pending_tokens": session.pending_tokens,
+        }
+
+
+@operation
+def batch_add_messages(call: Call) -> dict[str, t.Any]:
+    session_id = call.params["session_id"]
+    check_session_id(session_id)
+    # Every message is converted (and so checked) before anything is stored: all or none.
+    drafts = [d for message in call.body["messages"] for d in drafts_from_request(message)]
+    store = call.store
+    with store.lock:
+        session = store.add_messages(call.caller.owner, session_id, drafts)
+        return {
+            "session_id": session_id,
+            "message_count": session.message_count,
+            "added": len(drafts),
+            "pending_tokens": session.pending_tokens,
+        }

@@ -1,0 +1,358 @@
+"""Request validation against the contract, reported in the real server's words.
+
+The real server validates with pydantic behind FastAPI, so a client sees pydantic's type
+names (``missing``, ``string_type``, ``too_long``...) and messages. We validate with
+jsonschema against ``spec/openapi.yaml`` and translate each failure into that vocabulary.
+No Flask here: the caller hands in plain values.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import typing as t
+from email.message import Message
+
+import jsonschema
+
+from .errors import ApiError, Shape
+from .spec import Contract, Operation, Parameter
+
+_TRUE = frozenset({"1", "on", "t", "true", "y", "yes"})
+_FALSE = frozenset({"0", "off", "f", "false", "n", "no"})
+_INT_STRING = re.compile(r"^\s*[+-]?\d+(\.0*)?\s*$")
+_FLOAT_STRING = re.compile(r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$")
+
+_TYPE_ERRORS: dict[str, tuple[str, str]] = {
+    "string": ("string_type", "Input should be a valid string"),
+    "integer": ("int_type", "Input should be a valid integer"),
+    "number": ("float_type", "Input should be a valid number"),
+    "boolean": ("bool_type", "Input should be a valid boolean"),
+    "array": ("list_type", "Input should be a valid list"),
+}
+_MODEL_TYPE = (
+    "model_attributes_type",
+    "Input should be a valid dictionary or object to extract fields from",
+)
+_DICT_TYPE = ("dict_type", "Input should be a valid dictionary")
+
+
+@dataclasses.dataclass(frozen=True)
+class FieldError:
+    """One validation failure, shaped like an entry of ``details.validation_errors``."""
+
+    loc: tuple[str, ...]
+    message: str
+    type: str
+
+    def as_dict(self) -> dict[str, t.Any]:
+        """The JSON form the real server sends."""
+        return {"loc": list(self.loc), "message": self.message, "type": self.type}
+
+
+class RequestInvalid(ApiError):
+    """400 INVALID_ARGUMENT naming the first failure, with all of them in details."""
+
+    def __init__(self, errors: t.Sequence[FieldError]) -> None:
+        first = errors[0]
+        super().__init__(
+            "INVALID_ARGUMENT",
+            f"Invalid request parameters: {'.'.join(first.loc)}: {first.message}",
+            {"validation_errors": [e.as_dict() for e in errors]},
+            shape=Shape.ROUTE,
+        )
+        self.errors = tuple(errors)
+
+
+def body_parse_error() -> ApiError:
+    """A body the JSON parser gave up on for a reason other than syntax."""
+    return ApiError("INVALID_ARGUMENT", "There was an error parsing the body", shape=Shape.ROUTE)
+
+
+@dataclasses.dataclass(frozen=True)
+class ValidRequest:
+    """The typed parameters and the body of a request that honours the contract."""
+
+    params: dict[str, t.Any]
+    body: t.Any
+
+
+class _Missing:
+    """Marks an absent body, which differs from a JSON ``null`` body."""
+
+
+MISSING: t.Final = _Missing()
+
+
+class OperationValidator:
+    """Validates requests for one operation; built once at start-up."""
+
+    def __init__(self, contract: Contract, operation: Operation) -> None:
+        self.operation = operation
+        self._params = [
+            (p, contract.validator(p.pointer)) for p in operation.parameters
+        ]
+        self._body = (
+            contract.validator(operation.body_pointer) if operation.body_pointer else None
+        )
+
+    def validate(
+        self,
+        path_params: t.Mapping[str, str],
+        query: t.Mapping[str, t.Sequence[str]],
+        headers: t.Mapping[str, str],
+        body: t.Any = MISSING,
+    ) -> ValidRequest:
+        """Check everything; raise :class:`RequestInvalid` listing what is wrong.
+
+        ``body`` is what :func:`decode_body` made of the request body.
+        """
+        errors: list[FieldError] = []
+        params: dict[str, t.Any] = {}
+        for param, validator in self._params:
+            raw = _raw_param(param, path_params, query, headers)
+            if raw is None:
+                if param.required:
+                    errors.append(FieldError((param.location, param.name), "Field required", "missing"))
+                elif "default" in param.schema:
+                    params[param.name] = param.schema["default"]
+                continue
+            value, error = coerce_parameter(raw, param.schema, (param.location, param.name))
+            if error is not None:
+                errors.append(error)
+                continue
+            errors.extend(translate(validator.iter_errors(value), (param.location, param.name)))
+            params[param.name] = value
+
+        payload: t.Any = None
+        if self._body is not None:
+            if body is MISSING:
+                if self.operation.body_required:
+                    errors.append(FieldError(("body",), "Field required", "missing"))
+                else:
+                    payload = {}
+            else:
+                errors.extend(translate(self._body.iter_errors(body), ("body",)))
+                payload = body
+        if errors:
+            raise RequestInvalid(errors)
+        return ValidRequest(params, payload)
+
+
+def decode_body(body: bytes, content_type: str | None) -> t.Any:
+    """The JSON value of a body, ``MISSING`` if there is none, or the raw bytes.
+
+    Only a JSON media type is parsed; any other body stays bytes and later fails the object
+    check, as on the real server. Malformed JSON is a validation error at ``body.<pos>``.
+    """
+    if not body:
+        return MISSING
+    if not is_json_media_type(content_type):
+        return body
+    try:
+        return json.loads(body)
+    except json.JSONDecodeError as exc:
+        raise RequestInvalid(
+            [FieldError(("body", str(exc.pos)), "JSON decode error", "json_invalid")]
+        ) from exc
+    except (UnicodeDecodeError, RecursionError, ValueError) as exc:
+        raise body_parse_error() from exc
+
+
+def is_json_media_type(content_type: str | None) -> bool:
+    """True for ``application/json`` and ``application/*+json``."""
+    if not content_type:
+        return False
+    message = Message()
+    message["content-type"] = content_type
+    if message.get_content_maintype() != "application":
+        return False
+    subtype = message.get_content_subtype()
+    return subtype == "json" or subtype.endswith("+json")
+
+
+def _raw_param(
+    param: Parameter,
+    path_params: t.Mapping[str, str],
+    query: t.Mapping[str, t.Sequence[str]],
+    headers: t.Mapping[str, str],
+) -> str | None:
+    if param.location == "path":
+        return path_params.get(param.name)
+    if param.location == "query":
+        values = query.get(param.name)
+        # Like Starlette, the last of repeated values wins.
+        return values[-1] if values else None
+    return headers.get(param.name)
+
+
+def coerce_parameter(
+    raw: str, schema: t.Mapping[str, t.Any], loc: tuple[str, ...]
+) -> tuple[t.Any, FieldError | None]:
+    """Turn a query, path or header string into the schema's scalar type, as pydantic would."""
+    kind = schema.get("type")
+    if kind == "boolean":
+        lowered = raw.strip().lower()
+        if lowered in _TRUE:
+            return True, None
+        if lowered in _FALSE:
+            return False, None
+        return None, FieldError(
+            loc, "Input should be a valid boolean, unable to interpret input", "bool_parsing"
+        )
+    if kind == "integer":
+        if _INT_STRING.match(raw):
+            return int(float(raw.strip())) if "." in raw else int(raw.strip()), None
+        return None, FieldError(
+            loc, "Input should be a valid integer, unable to parse string as an integer", "int_parsing"
+        )
+    if kind == "number":
+        if _FLOAT_STRING.match(raw):
+            return float(raw), None
+        return None, FieldError(
+            loc, "Input should be a valid number, unable to parse string as a number", "float_parsing"
+        )
+    return raw, None
+
+
+def translate(
+    errors: t.Iterable[jsonschema.ValidationError], prefix: tuple[str, ...]
+) -> list[FieldError]:
+    """jsonschema failures as pydantic-style field errors, in the order a client expects.
+
+    Model-level rules (schemas carrying ``x-error-message``) only count where no field of
+    that object failed, as pydantic runs such validators only on valid fields.
+    """
+    field_errors: list[FieldError] = []
+    model_errors: list[FieldError] = []
+    for error in errors:
+        for item, is_model in _translate_one(error, prefix):
+            (model_errors if is_model else field_errors).append(item)
+    kept = [
+        m for m in model_errors
+        if not any(f.loc[: len(m.loc)] == m.loc for f in field_errors)
+    ]
+    return field_errors + kept
+
+
+def _loc(prefix: tuple[str, ...], error: jsonschema.ValidationError) -> tuple[str, ...]:
+    return prefix + tuple(str(p) for p in error.absolute_path)
+
+
+def _translate_one(
+    error: jsonschema.ValidationError, prefix: tuple[str, ...]
+) -> list[tuple[FieldError, bool]]:
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    loc = _loc(prefix, error)
+    custom = schema.get("x-error-message")
+    if custom and error.validator in ("anyOf", "oneOf", "pattern", "not", "allOf"):
+        is_model = error.validator in ("anyOf", "oneOf", "allOf")
+        return [(FieldError(loc, custom, schema.get("x-error-type", "value_error")), is_model)]
+
+    keyword = error.validator
+    value = error.validator_value
+    instance = error.instance
+    if keyword == "required":
+        missing = [name for name in value if isinstance(instance, dict) and name not in instance]
+        return [(FieldError(loc + (name,), "Field required", "missing"), False) for name in missing]
+    if keyword == "type":
+        return [(_type_error(loc, value, instance, schema), False)]
+    if keyword in ("anyOf", "oneOf"):
+        return _translate_union(error, prefix)
+    if keyword == "additionalProperties" and isinstance(instance, dict):
+        known = schema.get("properties", {})
+        extras = [key for key in instance if key not in known]
+        return [
+            (FieldError(loc + (key,), "Extra inputs are not permitted", "extra_forbidden"), False)
+            for key in extras
+        ]
+    return [(_keyword_error(loc, str(keyword), value, instance), False)]
+
+
+def _translate_union(
+    error: jsonschema.ValidationError, prefix: tuple[str, ...]
+) -> list[tuple[FieldError, bool]]:
+    """An ``Optional[X]`` reports X's errors; other unions report the closest branch."""
+    branches: list[t.Any] = list(error.validator_value)
+    non_null = [
+        i for i, b in enumerate(branches)
+        if not (isinstance(b, dict) and b.get("type") == "null")
+    ]
+    context = list(error.context or [])
+    if len(non_null) == 1:
+        chosen = [e for e in context if e.relative_schema_path and e.relative_schema_path[0] == non_null[0]]
+    else:
+        best = jsonschema.exceptions.best_match(context) if context else None
+        chosen = [best] if best is not None else []
+    if not chosen:
+        loc = _loc(prefix, error)
+        return [(FieldError(loc, "Input does not match any allowed form", "union_tag_invalid"), False)]
+    out: list[tuple[FieldError, bool]] = []
+    for sub in chosen:
+        out.extend(_translate_one(sub, prefix))
+    return out
+
+
+def _type_error(
+    loc: tuple[str, ...], expected: t.Any, instance: t.Any, schema: t.Mapping[str, t.Any]
+) -> FieldError:
+    kinds = [expected] if isinstance(expected, str) else [k for k in expected if k != "null"]
+    kind = kinds[0] if kinds else "null"
+    if kind == "object":
+        code, message = _DICT_TYPE if schema.get("x-pydantic-type") == "dict" else _MODEL_TYPE
+        return FieldError(loc, message, code)
+    if kind == "integer":
+        if isinstance(instance, float) and not isinstance(instance, bool):
+            return FieldError(
+                loc, "Input should be a valid integer, got a number with a fractional part", "int_from_float"
+            )
+        if isinstance(instance, str):
+            return FieldError(
+                loc, "Input should be a valid integer, unable to parse string as an integer", "int_parsing"
+            )
+    if kind == "null":
+        return FieldError(loc, "Input should be None", "none_required")
+    code, message = _TYPE_ERRORS.get(kind, ("type_error", f"Input should be a valid {kind}"))
+    return FieldError(loc, message, code)
+
+
+def _keyword_error(loc: tuple[str, ...], keyword: str, value: t.Any, instance: t.Any) -> FieldError:
+    size = len(instance) if isinstance(instance, (list, str, dict)) else 0
+    if keyword == "maxItems":
+        plural = "item" if value == 1 else "items"
+        return FieldError(
+            loc, f"List should have at most {value} {plural} after validation, not {size}", "too_long"
+        )
+    if keyword == "minItems":
+        plural = "item" if value == 1 else "items"
+        return FieldError(
+            loc, f"List should have at least {value} {plural} after validation, not {size}", "too_short"
+        )
+    if keyword == "maxLength":
+        plural = "character" if value == 1 else "characters"
+        return FieldError(loc, f"String should have at most {value} {plural}", "string_too_long")
+    if keyword == "minLength":
+        plural = "character" if value == 1 else "characters"
+        return FieldError(loc, f"String should have at least {value} {plural}", "string_too_short")
+    if keyword == "minimum":
+        return FieldError(loc, f"Input should be greater than or equal to {value}", "greater_than_equal")
+    if keyword == "maximum":
+        return FieldError(loc, f"Input should be less than or equal to {value}", "less_than_equal")
+    if keyword == "exclusiveMinimum":
+        return FieldError(loc, f"Input should be greater than {value}", "greater_than")
+    if keyword == "exclusiveMaximum":
+        return FieldError(loc, f"Input should be less than {value}", "less_than")
+    if keyword in ("enum", "const"):
+        options = [v for v in (value if keyword == "enum" else [value]) if v is not None]
+        return FieldError(loc, f"Input should be {_or_list(options)}", "literal_error")
+    if keyword == "pattern":
+        return FieldError(loc, f"String should match pattern '{value}'", "string_pattern_mismatch")
+    return FieldError(loc, f"Value error, {keyword} check failed", "value_error")
+
+
+def _or_list(options: t.Sequence[t.Any]) -> str:
+    quoted = [repr(o) if isinstance(o, str) else json.dumps(o) for o in options]
+    if len(quoted) <= 1:
+        return "".join(quoted)
+    return ", ".join(quoted[:-1]) + " or " + quoted[-1]
