@@ -8,10 +8,11 @@ and wires validation, auth and the envelope around the handlers.
 from __future__ import annotations
 
 import dataclasses
+import time
 import typing as t
+import uuid
 
 from flask import Flask, Response, request
-from werkzeug.exceptions import MethodNotAllowed
 
 from . import http
 from .auth import authenticate
@@ -24,6 +25,9 @@ from .store import SessionStore
 from .validation import OperationValidator, decode_body
 
 EXTENSION = "mockviking"
+
+#: Every rule takes every method, so the 405 answer (and its ``Allow``) is ours, not werkzeug's.
+_ALL_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,7 +70,7 @@ def create_app(
             rule,
             endpoint=rule,
             view_func=_make_view(store, methods),
-            methods=list(methods),
+            methods=list(_ALL_METHODS),
             provide_automatic_options=False,
         )
     return app
@@ -95,28 +99,62 @@ def _unimplemented(op: Operation) -> Handler:
     return handler
 
 
+def telemetry_requested(body: t.Any) -> bool:
+    """Whether a body asks for telemetry; unknown options are refused as the real server does."""
+    option = body.get("telemetry") if isinstance(body, dict) else None
+    if isinstance(option, dict):
+        unknown = sorted(key for key in option if key != "summary")
+        if unknown:
+            raise ApiError("INVALID_ARGUMENT", f"Unsupported telemetry options: {', '.join(unknown)}")
+        return bool(option.get("summary"))
+    return option is True
+
+
 def _make_view(
     store: SessionStore,
     methods: t.Mapping[str, tuple[Operation, OperationValidator, Handler]],
 ) -> t.Callable[..., Response]:
+    # The real server names only the first route that matches the path in ``Allow``: the
+    # first method the contract declares for it.
+    allow = next(iter(methods))
+
     def view(**path_params: str) -> Response:
         entry = methods.get(request.method)
-        if entry is None:  # werkzeug adds HEAD to GET rules; the real server does not.
-            raise MethodNotAllowed(valid_methods=sorted(methods))
+        if entry is None:
+            raise ApiError(
+                "UNKNOWN", "Method Not Allowed", shape=Shape.ROUTE, status=405,
+                headers={"Allow": allow},
+            )
         op, validator, handler = entry
         body = decode_body(request.get_data(cache=False), request.headers.get("Content-Type"))
         identity = authenticate(store, op.access, request.headers)
+        if op.roles and identity is not None and identity.role not in op.roles:
+            raise ApiError("PERMISSION_DENIED", f"Requires role: {', '.join(op.roles)}")
         valid = validator.validate(path_params, request.args.to_dict(flat=False), request.headers, body)
+        wants_telemetry = op.telemetry_operation is not None and telemetry_requested(valid.body)
+        started = time.perf_counter()
         result = handler(Call(store, identity, valid.params, valid.body))
         if isinstance(result, Raw):
             return http.json_response(result.body, result.status)
+        envelope: dict[str, t.Any] = {"status": "ok", "result": result}
+        telemetry = None
+        if wants_telemetry:
+            telemetry = {
+                "id": f"tm_{uuid.uuid4().hex}",
+                "summary": {
+                    "operation": op.telemetry_operation,
+                    "status": "ok",
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+                },
+            }
         if op.compact_envelope:
-            return http.json_response({"status": "ok", "result": result})
-        return http.json_response(
-            {"status": "ok", "result": result, "error": None, "telemetry": None, "profile": None}
-        )
+            if telemetry is not None:
+                envelope["telemetry"] = telemetry
+        else:
+            envelope.update(error=None, telemetry=telemetry, profile=None)
+        return http.json_response(envelope)
 
     return view
 
 
-__all__ = ["EXTENSION", "MockViking", "Shape", "bind_operations", "create_app"]
+__all__ = ["EXTENSION", "MockViking", "bind_operations", "create_app"]

@@ -17,7 +17,11 @@ from .store import Owner, SessionStore
 _IDENTIFIER = re.compile(r"^[a-zA-Z0-9_.@-]+$")
 
 MISSING_KEY = "Missing API Key when resolving identity."
-INVALID_KEY = "Invalid API Key"
+INVALID_KEY = "Invalid API key"
+DEV_MODE_ADMIN = (
+    "Admin API requires api_key mode with root_api_key configured. Development mode does not "
+    "support account or user management. You should set server.auth_mode = \"api_key\" in ov.conf"
+)
 ROOT_ON_TENANT = (
     "ROOT API keys cannot access tenant-scoped data APIs in api_key mode. Use a user/admin "
     "API key for data access, or trusted mode for upstream identity assertion."
@@ -53,21 +57,28 @@ def extract_key(headers: t.Mapping[str, str]) -> str | None:
 def authenticate(store: SessionStore, access: str, headers: t.Mapping[str, str]) -> Identity | None:
     """Resolve the caller for a route of the given access level, or raise the real error.
 
-    ``public`` routes return the identity when a valid key is sent and ``None`` otherwise.
+    ``public`` routes need no key: they get ``None`` when none is sent, and still a 401 for
+    a key the server does not know.
     """
-    agent = headers.get("X-OpenViking-Agent", "").strip() or headers.get(
-        "X-OpenViking-Actor-Peer", ""
-    ).strip() or "default"
+    agent = (
+        headers.get("X-OpenViking-Agent", "").strip()
+        or headers.get("X-OpenViking-Actor-Peer", "").strip()
+        or "default"
+    )
+    key = extract_key(headers)
     if store.auth_mode == "dev":
-        identity = Identity(
-            _dev_identifier(headers, "X-OpenViking-Account"),
-            _dev_identifier(headers, "X-OpenViking-User"),
+        if access == "admin":
+            raise ApiError("PERMISSION_DENIED", DEV_MODE_ADMIN)
+        if access == "public" and key is None:
+            return None
+        # Dev mode ignores keys: the caller is whoever the identity headers say.
+        return Identity(
+            _dev_identifier(headers, "X-OpenViking-Account", "account_id"),
+            _dev_identifier(headers, "X-OpenViking-User", "user_id"),
             "root",
             agent,
         )
-        return identity
 
-    key = extract_key(headers)
     if key is None:
         if access == "public":
             return None
@@ -78,29 +89,27 @@ def authenticate(store: SessionStore, access: str, headers: t.Mapping[str, str])
         return Identity("default", "default", "root", agent)
     record = store.resolve_key(key)
     if record is None:
-        if access == "public":
-            return None
         raise ApiError("UNAUTHENTICATED", INVALID_KEY)
     return Identity(record.account_id, record.user_id, record.role, agent)
 
 
-def _dev_identifier(headers: t.Mapping[str, str], name: str) -> str:
-    value = headers.get(name, "").strip() or "default"
-    check_identifier(value, "account_id" if name.endswith("Account") else "user_id")
+def _dev_identifier(headers: t.Mapping[str, str], header: str, field: str) -> str:
+    value = headers.get(header, "").strip() or "default"
+    check_identifier(value, field)
     return value
 
 
 def check_identifier(value: str, field: str) -> None:
-    """Refuse an account or user id the real server would refuse."""
+    """Refuse an account or user id the real server would refuse (400 INVALID_ARGUMENT)."""
     reason = identifier_problem(value, field)
     if reason is not None:
         raise ApiError("INVALID_ARGUMENT", reason)
 
 
 def identifier_problem(value: str, field: str) -> str | None:
-    """Why ``value`` is not a valid account or user id, or ``None``."""
-    if not _IDENTIFIER.match(value) or value in (".", "..") or value.count("@") > 1:
-        return f"{field} must be alpha-numeric string, got {value!r}"
+    """Why ``value`` is not a valid account or user id (the real server's words), or ``None``."""
     if field == "account_id" and value.startswith("_"):
-        return f"{field} must not start with '_', got {value!r}"
+        return "account_id cannot start with underscore _."
+    if not _IDENTIFIER.match(value) or value in (".", "..") or value.count("@") > 1:
+        return f"{field} must be alpha_numeric string."
     return None

@@ -106,6 +106,6 @@ def already_exists(resource: str) -> ApiError:
     )
 
 
-def unsafe_segment() -> ApiError:
-    """A path id the real storage layer refuses (``.``, ``..``, backslash, drive prefix)."""
-    return ApiError("PERMISSION_DENIED", "Unsafe URI traversal segment")
+def unsafe_segment(message: str, uri: str) -> ApiError:
+    """A session id the real storage layer refuses (``.``, ``..``, backslash, drive prefix)."""
+    return ApiError("PERMISSION_DENIED", message, {"resource": uri})

@@ -15,13 +15,13 @@ import typing as t
 import uuid
 
 from flask import Flask, Response, g, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from .errors import ApiError, Shape
 
 log = logging.getLogger("mockviking")
 
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:/-]{1,128}$")
 
 #: Framework statuses to error codes, as the real server maps Starlette's HTTP errors.
 _FRAMEWORK_CODES = {
@@ -56,11 +56,6 @@ def framework_error(exc: HTTPException) -> ApiError:
     status = exc.code or 500
     code = _FRAMEWORK_CODES.get(status, "INTERNAL" if status >= 500 else "UNKNOWN")
     headers: dict[str, str] = {}
-    for name, value in exc.get_headers():
-        if name.lower() == "allow":
-            # werkzeug adds HEAD (and OPTIONS) to every GET rule; the contract declares neither.
-            declared = [m.strip() for m in value.split(",") if m.strip() not in ("HEAD", "OPTIONS")]
-            headers["Allow"] = ", ".join(declared)
     details = None
     if status == 413:
         details = {"max_body_bytes": request.max_content_length}
@@ -77,24 +72,12 @@ def install(app: Flask) -> None:
     app.extensions["mockviking.errors"] = recorded
 
     @app.before_request
-    def _request_id() -> Response | None:
+    def _request_id() -> None:
+        # Like the real server: echo one well-formed id, silently replace anything else.
         g.started = time.perf_counter()
         values = request.headers.getlist("X-Request-ID")
-        if not values:
-            g.request_id = str(uuid.uuid4())
-            return None
-        if len(values) == 1 and _REQUEST_ID.match(values[0]):
-            g.request_id = values[0]
-            return None
-        g.request_id = str(uuid.uuid4())
-        return error_response(
-            ApiError(
-                "INVALID_ARGUMENT",
-                "X-Request-ID must be supplied once and contain 1-128 characters from "
-                "[A-Za-z0-9._:-]",
-                shape=Shape.ROUTE,
-            )
-        )
+        valid = len(values) == 1 and _REQUEST_ID.match(values[0])
+        g.request_id = values[0] if valid else str(uuid.uuid4())
 
     @app.after_request
     def _headers(response: Response) -> Response:
@@ -112,6 +95,10 @@ def install(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:
+        if isinstance(exc, NotFound):
+            redirect = _slash_redirect(app)
+            if redirect is not None:
+                return redirect
         return error_response(framework_error(exc))
 
     @app.errorhandler(Exception)
@@ -129,3 +116,26 @@ def install(app: Flask) -> None:
             },
             500,
         )
+
+
+def _slash_redirect(app: Flask) -> Response | None:
+    """307 to the same path without its trailing slash, when that path is a route.
+
+    The real server (Starlette's ``redirect_slashes``) does this with an empty body.
+    """
+    path = request.path
+    if len(path) < 2 or not path.endswith("/"):
+        return None
+    target = path.rstrip("/") or "/"
+    adapter = app.url_map.bind_to_environ(request.environ)
+    try:
+        adapter.match(target, method=request.method)
+    except MethodNotAllowed:
+        pass
+    except HTTPException:
+        return None
+    query = request.query_string.decode("latin-1")
+    location = request.host_url.rstrip("/") + target + (f"?{query}" if query else "")
+    response = Response(b"", status=307, headers={"Location": location})
+    del response.headers["Content-Type"]
+    return response

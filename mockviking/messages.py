@@ -13,8 +13,10 @@ import typing as t
 from .errors import ApiError, Shape
 from .tokens import estimate_parts_tokens
 
-#: ``viking://`` scopes a URI in a message may point into.
-VIKING_SCOPES = ("resources", "user", "agent", "session", "~")
+#: ``viking://`` scopes the real server accepts in a message's URIs.
+VIKING_SCOPES = ("agent", "queue", "resources", "session", "system", "temp", "upload", "user")
+#: Tool outputs of one request are budgeted together; the real server reports the budget.
+TOOL_OUTPUT_GROUP_BUDGET = 100000
 
 _TOOL_STRING_FIELDS = ("tool_id", "tool_name", "tool_uri", "skill_uri")
 _TOOL_OPTIONAL_FIELDS = (
@@ -82,9 +84,11 @@ class MessageDraft:
     message_kind: str | None
     source_message_ids: list[str] | None
     tokens: int
+    #: Which request body of a batch the draft came from (tool outputs are grouped per body).
+    group: int = 0
 
 
-def drafts_from_request(body: t.Mapping[str, t.Any]) -> list[MessageDraft]:
+def drafts_from_request(body: t.Mapping[str, t.Any], group: int = 0) -> list[MessageDraft]:
     """The messages one add-message body stores (a user's all-tool message splits in one per part)."""
     parts = _resolve_parts(body)
     peer_id = body.get("peer_id")
@@ -96,8 +100,10 @@ def drafts_from_request(body: t.Mapping[str, t.Any]) -> list[MessageDraft]:
         "peer_id": peer_id,
         "turn_id": body.get("turn_id"),
         "source_message_ids": body.get("source_message_ids"),
+        "group": group,
     }
     kind = body.get("message_kind")
+    _group_tool_outputs(parts)
     if body["role"] == "user" and len(parts) > 1 and all(p["type"] == "tool" for p in parts):
         return [
             MessageDraft(
@@ -107,6 +113,26 @@ def drafts_from_request(body: t.Mapping[str, t.Any]) -> list[MessageDraft]:
             for p in parts
         ]
     return [MessageDraft(parts=parts, message_kind=kind, tokens=estimate_parts_tokens(parts), **common)]
+
+
+def _group_tool_outputs(parts: list[dict[str, t.Any]]) -> None:
+    """Mark the tool outputs of one request as one group; the store fills in the group id."""
+    with_output = [p for p in parts if p["type"] == "tool" and p.get("tool_output")]
+    total = sum(len(str(p["tool_output"])) for p in with_output)
+    for part in with_output:
+        part["tool_output_group_id"] = None
+        part["tool_output_group_original_chars"] = total
+        part["tool_output_group_budget_chars"] = TOOL_OUTPUT_GROUP_BUDGET
+
+
+def fill_group_ids(stored: t.Sequence[tuple[MessageDraft, Message]]) -> None:
+    """Point every grouped tool output at the first message its request body stored."""
+    first_ids: dict[int, str] = {}
+    for draft, message in stored:
+        first_id = first_ids.setdefault(draft.group, message.id)
+        for part in message.parts:
+            if part.get("type") == "tool" and part.get("tool_output_group_id", "") is None:
+                part["tool_output_group_id"] = first_id
 
 
 def _resolve_parts(body: t.Mapping[str, t.Any]) -> list[dict[str, t.Any]]:
@@ -124,6 +150,8 @@ def normalize_part(raw: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
     if kind == "context":
         uri = raw.get("uri") or ""
         check_viking_uri(uri)
+        if uri.endswith("/") and len(uri) > len("viking://"):
+            uri = uri.rstrip("/")
         return {
             "type": "context",
             "uri": uri,
@@ -182,10 +210,12 @@ def check_viking_uri(uri: str) -> None:
     if not uri:
         return
     if not uri.startswith("viking://"):
-        raise invalid_uri(uri, "must start with viking://")
+        raise invalid_uri(uri, "URI must start with 'viking://'")
     scope = uri[len("viking://"):].split("/", 1)[0]
-    if scope not in VIKING_SCOPES:
-        raise invalid_uri(uri, f"unknown scope {scope!r}")
+    if scope not in VIKING_SCOPES and scope != "~":
+        raise invalid_uri(
+            uri, f"Invalid scope '{scope}'. Must be one of: {', '.join(VIKING_SCOPES)}"
+        )
 
 
 def invalid_uri(uri: str, reason: str) -> ApiError:

@@ -8,10 +8,11 @@ They never see Flask: input arrives as a :class:`Call`, output is the ``result``
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import re
 import typing as t
 
-from .auth import Identity, check_identifier, identifier_problem
+from .auth import Identity, check_identifier
 from .errors import ApiError, session_not_found_route, unsafe_segment
 from .messages import drafts_from_request
 from .store import Session, SessionStore
@@ -71,11 +72,18 @@ def operation(func: Handler) -> Handler:
     return func
 
 
-def check_session_id(session_id: str) -> None:
-    """Refuse ids the real storage layer refuses as unsafe path segments."""
+def check_session_id(session_id: str, identity: Identity) -> None:
+    """Refuse ids the real storage layer refuses as unsafe path segments, in its words."""
+    uri = f"viking://user/{identity.user_id}/sessions/{session_id}"
     for segment in session_id.split("/"):
-        if segment in (".", "..") or "\\" in segment or _DRIVE_PREFIX.match(segment):
-            raise unsafe_segment()
+        if segment in (".", ".."):
+            raise unsafe_segment(f"Unsafe URI traversal segment '{segment}' in {uri}", uri)
+        if "\\" in segment:
+            raise unsafe_segment(
+                f"Unsafe URI path separator {chr(92)!r} in component '{segment}' of {uri}", uri
+            )
+        if _DRIVE_PREFIX.match(segment):
+            raise unsafe_segment(f"Unsafe URI drive-prefixed component '{segment}' in {uri}", uri)
 
 
 # -- system and admin ---------------------------------------------------------------------
@@ -89,7 +97,7 @@ def health(call: Call) -> Raw:
         "version": EMULATED_VERSION,
         "auth_mode": call.store.auth_mode,
     }
-    if call.identity is not None and call.store.auth_mode == "api_key":
+    if call.identity is not None:
         body.update(
             account_id=call.identity.account_id,
             user_id=call.identity.user_id,
@@ -98,17 +106,8 @@ def health(call: Call) -> Raw:
     return Raw(body)
 
 
-def _require_admin_of(identity: Identity, account_id: str | None) -> None:
-    if identity.role == "root":
-        return
-    if identity.role == "admin" and account_id == identity.account_id:
-        return
-    raise ApiError("PERMISSION_DENIED", "Permission denied")
-
-
 @operation
 def create_account(call: Call) -> dict[str, t.Any]:
-    _require_admin_of(call.caller, None)
     account_id, admin_user_id = call.body["account_id"], call.body["admin_user_id"]
     check_identifier(account_id, "account_id")
     check_identifier(admin_user_id, "user_id")
@@ -119,12 +118,14 @@ def create_account(call: Call) -> dict[str, t.Any]:
 @operation
 def create_user(call: Call) -> dict[str, t.Any]:
     account_id = call.params["account_id"]
-    _require_admin_of(call.caller, account_id)
+    caller = call.caller
+    if caller.role == "admin" and caller.account_id != account_id:
+        raise ApiError("PERMISSION_DENIED", f"ADMIN can only manage account: {caller.account_id}")
     user_id = call.body["user_id"]
     role = call.body.get("role", "user")
-    problem = identifier_problem(user_id, "user_id")
-    if problem is not None:
-        raise ApiError("INVALID_ARGUMENT", problem)
+    if role not in ("user", "admin"):
+        raise ApiError("INVALID_ARGUMENT", "Account user role must be user or admin.")
+    check_identifier(user_id, "user_id")
     if not call.store.account_exists(account_id):
         raise ApiError(
             "NOT_FOUND",
@@ -210,17 +211,33 @@ def _extraction_config(raw: t.Mapping[str, t.Any] | None) -> dict[str, t.Any] | 
     return {"events": {"tags": normalize_tags(tags)}}
 
 
+def _memory_policy(raw: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+    """A memory policy with the real defaults: self and peer memory on, working memory off."""
+    policy: dict[str, t.Any] = {
+        "self": {"enabled": True},
+        "peer": {"enabled": True},
+        "working_memory": {"enabled": False},
+    }
+    for name in ("self", "peer", "working_memory"):
+        if isinstance(raw.get(name), dict) and "enabled" in raw[name]:
+            policy[name] = {"enabled": bool(raw[name]["enabled"])}
+    if "memory_types" in raw:
+        policy["memory_types"] = list(raw["memory_types"])
+    return policy
+
+
 @operation
 def create_session(call: Call) -> dict[str, t.Any]:
     body = call.body if isinstance(call.body, dict) else {}
     session_id = body.get("session_id") or None
     if session_id is not None:
-        check_session_id(session_id)
+        check_session_id(session_id, call.caller)
     policy = body.get("auto_commit_policy")
+    memory_policy = body.get("memory_policy")
     session = call.store.create_session(
         call.caller.owner,
         session_id,
-        memory_policy=body.get("memory_policy"),
+        memory_policy=_memory_policy(memory_policy) if memory_policy is not None else None,
         auto_commit_policy=clamp_policy(policy) if policy is not None else None,
         memory_extraction_config=_extraction_config(body.get("memory_extraction_config")),
     )
@@ -247,18 +264,14 @@ def list_sessions(call: Call) -> list[dict[str, t.Any]]:
 
 
 def _mod_time(session: Session) -> str:
-    """RFC 3339 with nanoseconds and the server's local offset, like the real storage layer."""
-    local = session.mod_time.astimezone()
-    offset = local.strftime("%z")
-    return local.strftime("%Y-%m-%dT%H:%M:%S.") + f"{local.microsecond * 1000:09d}" + (
-        f"{offset[:3]}:{offset[3:]}" if offset else "Z"
-    )
+    """The storage layer's modification time: UTC, whole seconds."""
+    return session.mod_time.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @operation
 def get_session(call: Call) -> dict[str, t.Any]:
     session_id = call.params["session_id"]
-    check_session_id(session_id)
+    check_session_id(session_id, call.caller)
     store, owner = call.store, call.caller.owner
     with store.lock:
         if call.params.get("auto_create"):
@@ -274,7 +287,7 @@ def get_session(call: Call) -> dict[str, t.Any]:
 @operation
 def delete_session(call: Call) -> dict[str, t.Any]:
     session_id = call.params["session_id"]
-    check_session_id(session_id)
+    check_session_id(session_id, call.caller)
     call.store.delete_session(call.caller.owner, session_id)
     return {"session_id": session_id}
 
@@ -282,7 +295,7 @@ def delete_session(call: Call) -> dict[str, t.Any]:
 @operation
 def add_message(call: Call) -> dict[str, t.Any]:
     session_id = call.params["session_id"]
-    check_session_id(session_id)
+    check_session_id(session_id, call.caller)
     drafts = drafts_from_request(call.body)
     store = call.store
     with store.lock:
@@ -297,9 +310,13 @@ def add_message(call: Call) -> dict[str, t.Any]:
 @operation
 def batch_add_messages(call: Call) -> dict[str, t.Any]:
     session_id = call.params["session_id"]
-    check_session_id(session_id)
+    check_session_id(session_id, call.caller)
     # Every message is converted (and so checked) before anything is stored: all or none.
-    drafts = [d for message in call.body["messages"] for d in drafts_from_request(message)]
+    drafts = [
+        draft
+        for index, message in enumerate(call.body["messages"])
+        for draft in drafts_from_request(message, group=index)
+    ]
     store = call.store
     with store.lock:
         session = store.add_messages(call.caller.owner, session_id, drafts)

@@ -59,6 +59,8 @@ class Operation:
     body_required: bool
     compact_envelope: bool
     statuses: frozenset[str]
+    roles: tuple[str, ...] = ()
+    telemetry_operation: str | None = None
 
     @property
     def flask_rule(self) -> str:
@@ -139,8 +141,9 @@ def build_contract(document: t.Any, source: str = "<contract>") -> Contract:
         if not isinstance(item, dict):
             raise SpecError(f"{where}: must be a mapping")
         shared = item.get("parameters", [])
-        for method in HTTP_METHODS:
-            if method not in item:
+        # Keep the document's order: the first method of a path is the one 405s name.
+        for method in item:
+            if method not in HTTP_METHODS:
                 continue
             op = _build_operation(document, path, method, item[method], shared, source)
             if op.operation_id in seen_ids:
@@ -173,6 +176,12 @@ def _build_operation(
     responses = raw.get("responses")
     if not isinstance(responses, dict) or not responses:
         raise SpecError(f"{where}: needs at least one response")
+    roles = raw.get("x-openviking-roles", [])
+    if not isinstance(roles, list) or not all(r in ("root", "admin", "user") for r in roles):
+        raise SpecError(f"{where}: x-openviking-roles must list roles among root, admin, user")
+    telemetry = raw.get("x-openviking-telemetry")
+    if telemetry is not None and not isinstance(telemetry, str):
+        raise SpecError(f"{where}: x-openviking-telemetry must be an operation name")
 
     params: dict[tuple[str, str], Parameter] = {}
     escaped = path.replace("~", "~0").replace("/", "~1")
@@ -213,6 +222,8 @@ def _build_operation(
         body_required=body_required,
         compact_envelope=bool(raw.get("x-openviking-compact-envelope", False)),
         statuses=frozenset(str(code) for code in responses),
+        roles=tuple(roles),
+        telemetry_operation=telemetry,
     )
 
 

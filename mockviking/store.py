@@ -16,8 +16,8 @@ import random
 import threading
 import typing as t
 
-from .errors import already_exists, session_not_found
-from .messages import Message, MessageDraft
+from .errors import ApiError, already_exists, session_not_found
+from .messages import Message, MessageDraft, fill_group_ids
 
 Clock = t.Callable[[], dt.datetime]
 
@@ -179,7 +179,11 @@ class SessionStore:
         """A new account with its first (admin) user."""
         with self._lock:
             if account_id in self._state.accounts:
-                raise already_exists(f"Account '{account_id}' already exists")
+                raise ApiError(
+                    "ALREADY_EXISTS",
+                    f"Account already exists: {account_id}",
+                    {"resource": account_id, "type": "account"},
+                )
             self._state.accounts.add(account_id)
             return self._add_user(account_id, admin_user_id, "admin", key)
 
@@ -187,7 +191,11 @@ class SessionStore:
         """A new user in an existing account."""
         with self._lock:
             if (account_id, user_id) in self._state.users:
-                raise already_exists(f"User '{user_id}' already exists in account '{account_id}'")
+                raise ApiError(
+                    "ALREADY_EXISTS",
+                    f"User already exists: {user_id}",
+                    {"resource": user_id, "type": "user"},
+                )
             return self._add_user(account_id, user_id, role, key)
 
     def user_key(self, account_id: str, user_id: str, role: str = "user") -> str:
@@ -275,10 +283,16 @@ class SessionStore:
         return session
 
     def list_sessions(self, owner: Owner) -> list[Session]:
-        """The owner's sessions, most recently changed first."""
+        """The owner's sessions, most recently changed first, as the real storage lists them.
+
+        Its modification times have whole seconds; within a second, ids sort alphabetically
+        regardless of case.
+        """
         with self._lock:
             sessions = list(self._state.sessions.get(owner, {}).values())
-        return sorted(sessions, key=lambda s: s.mod_time, reverse=True)
+        return sorted(
+            sessions, key=lambda s: (-int(s.mod_time.timestamp()), s.session_id.lower())
+        )
 
     def delete_session(self, owner: Owner, session_id: str) -> None:
         """Remove the session and all it holds."""
@@ -292,6 +306,7 @@ class SessionStore:
             session = self.get_or_create_session(owner, session_id)
             now = self.clock()
             default_created = message_timestamp(now)
+            stored: list[tuple[MessageDraft, Message]] = []
             for draft in drafts:
                 message = Message(
                     id=f"msg_{self._rng.getrandbits(128):032x}",
@@ -305,7 +320,9 @@ class SessionStore:
                     tokens=draft.tokens,
                 )
                 session.messages.append(message)
+                stored.append((draft, message))
                 session.pending_tokens += self._tokens_leaving_keep_window(session)
+            fill_group_ids(stored)
             session.total_message_count += len(drafts)
             if drafts:
                 stamp = meta_timestamp(now)

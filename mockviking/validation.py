@@ -96,6 +96,11 @@ class OperationValidator:
         self._body = (
             contract.validator(operation.body_pointer) if operation.body_pointer else None
         )
+        self._coercer = (
+            LaxCoercer.for_schema(contract.document, contract.schema_at(operation.body_pointer))
+            if operation.body_pointer
+            else None
+        )
 
     def validate(
         self,
@@ -133,6 +138,8 @@ class OperationValidator:
                 else:
                     payload = {}
             else:
+                if self._coercer is not None:
+                    body = self._coercer.coerce(body)
                 errors.extend(translate(self._body.iter_errors(body), ("body",)))
                 payload = body
         if errors:
@@ -221,74 +228,100 @@ def translate(
 ) -> list[FieldError]:
     """jsonschema failures as pydantic-style field errors, in the order a client expects.
 
-    Model-level rules (schemas carrying ``x-error-message``) only count where no field of
-    that object failed, as pydantic runs such validators only on valid fields.
+    Rules marked ``x-error-mode: before`` run before the fields, so where one fails it is
+    the only error for that object. Other model-level rules (``x-error-message`` on a
+    combinator) count only where no field of the object failed, as pydantic runs such
+    validators only on valid fields.
     """
     field_errors: list[FieldError] = []
     model_errors: list[FieldError] = []
+    before_errors: list[FieldError] = []
     for error in errors:
-        for item, is_model in _translate_one(error, prefix):
-            (model_errors if is_model else field_errors).append(item)
-    kept = [
-        m for m in model_errors
-        if not any(f.loc[: len(m.loc)] == m.loc for f in field_errors)
-    ]
-    return field_errors + kept
+        for item, kind in _translate_one(error, prefix):
+            {"field": field_errors, "model": model_errors, "before": before_errors}[kind].append(item)
+
+    def covered(item: FieldError, by: t.Sequence[FieldError]) -> bool:
+        return any(item.loc[: len(b.loc)] == b.loc for b in by)
+
+    fields = [f for f in field_errors if not covered(f, before_errors)]
+    models = [m for m in model_errors if not covered(m, before_errors) and not any(
+        f.loc[: len(m.loc)] == m.loc for f in fields
+    )]
+    # jsonschema reports each missing property separately, and each report names them all.
+    return list(dict.fromkeys(before_errors + fields + models))
 
 
 def _loc(prefix: tuple[str, ...], error: jsonschema.ValidationError) -> tuple[str, ...]:
     return prefix + tuple(str(p) for p in error.absolute_path)
 
 
-def _translate_one(
-    error: jsonschema.ValidationError, prefix: tuple[str, ...]
-) -> list[tuple[FieldError, bool]]:
+_Translated = list[tuple[FieldError, str]]
+
+
+def _translate_one(error: jsonschema.ValidationError, prefix: tuple[str, ...]) -> _Translated:
     schema = error.schema if isinstance(error.schema, dict) else {}
     loc = _loc(prefix, error)
-    custom = schema.get("x-error-message")
-    if custom and error.validator in ("anyOf", "oneOf", "pattern", "not", "allOf"):
-        is_model = error.validator in ("anyOf", "oneOf", "allOf")
-        return [(FieldError(loc, custom, schema.get("x-error-type", "value_error")), is_model)]
-
     keyword = error.validator
     value = error.validator_value
     instance = error.instance
+
+    custom = schema.get("x-error-message")
+    if custom and keyword in ("anyOf", "oneOf", "pattern", "not", "allOf"):
+        if schema.get("x-error-mode") == "before":
+            kind = "before"
+        else:
+            kind = "model" if keyword in ("anyOf", "oneOf", "allOf") and "properties" in schema else "field"
+        return [(FieldError(loc, custom, schema.get("x-error-type", "value_error")), kind)]
+    if schema.get("x-coerce") == "integer" and keyword in ("anyOf", "type"):
+        return [(_type_error(loc, "integer", instance, schema), "field")]
     if keyword == "required":
         missing = [name for name in value if isinstance(instance, dict) and name not in instance]
-        return [(FieldError(loc + (name,), "Field required", "missing"), False) for name in missing]
+        return [(FieldError(loc + (name,), "Field required", "missing"), "field") for name in missing]
     if keyword == "type":
-        return [(_type_error(loc, value, instance, schema), False)]
+        return [(_type_error(loc, value, instance, schema), "field")]
     if keyword in ("anyOf", "oneOf"):
         return _translate_union(error, prefix)
     if keyword == "additionalProperties" and isinstance(instance, dict):
         known = schema.get("properties", {})
         extras = [key for key in instance if key not in known]
         return [
-            (FieldError(loc + (key,), "Extra inputs are not permitted", "extra_forbidden"), False)
+            (FieldError(loc + (key,), "Extra inputs are not permitted", "extra_forbidden"), "field")
             for key in extras
         ]
-    return [(_keyword_error(loc, str(keyword), value, instance), False)]
+    return [(_keyword_error(loc, str(keyword), value, instance), "field")]
 
 
-def _translate_union(
-    error: jsonschema.ValidationError, prefix: tuple[str, ...]
-) -> list[tuple[FieldError, bool]]:
-    """An ``Optional[X]`` reports X's errors; other unions report the closest branch."""
+def _translate_union(error: jsonschema.ValidationError, prefix: tuple[str, ...]) -> _Translated:
+    """``Optional[X]`` reports X's errors; a tagged union reports every branch under its tag."""
+    schema = error.schema if isinstance(error.schema, dict) else {}
     branches: list[t.Any] = list(error.validator_value)
+    context = list(error.context or [])
+    loc = _loc(prefix, error)
+    tags = schema.get("x-union-tags")
+    if isinstance(tags, list) and len(tags) == len(branches):
+        out: _Translated = []
+        for index, tag in enumerate(tags):
+            for sub in context:
+                if sub.relative_schema_path and sub.relative_schema_path[0] == index:
+                    for item, kind in _translate_one(sub, prefix):
+                        tagged = loc + (str(tag),) + item.loc[len(loc):]
+                        out.append((dataclasses.replace(item, loc=tagged), kind))
+        return out
     non_null = [
         i for i, b in enumerate(branches)
         if not (isinstance(b, dict) and b.get("type") == "null")
     ]
-    context = list(error.context or [])
     if len(non_null) == 1:
-        chosen = [e for e in context if e.relative_schema_path and e.relative_schema_path[0] == non_null[0]]
+        chosen = [
+            e for e in context
+            if e.relative_schema_path and e.relative_schema_path[0] == non_null[0]
+        ]
     else:
         best = jsonschema.exceptions.best_match(context) if context else None
         chosen = [best] if best is not None else []
     if not chosen:
-        loc = _loc(prefix, error)
-        return [(FieldError(loc, "Input does not match any allowed form", "union_tag_invalid"), False)]
-    out: list[tuple[FieldError, bool]] = []
+        return [(FieldError(loc, "Input does not match any allowed form", "union_tag_invalid"), "field")]
+    out = []
     for sub in chosen:
         out.extend(_translate_one(sub, prefix))
     return out
@@ -300,7 +333,9 @@ def _type_error(
     kinds = [expected] if isinstance(expected, str) else [k for k in expected if k != "null"]
     kind = kinds[0] if kinds else "null"
     if kind == "object":
-        code, message = _DICT_TYPE if schema.get("x-pydantic-type") == "dict" else _MODEL_TYPE
+        # A model (declared properties) and a plain dict are reported differently.
+        is_dict = schema.get("x-pydantic-type") == "dict" or "properties" not in schema
+        code, message = _DICT_TYPE if is_dict else _MODEL_TYPE
         return FieldError(loc, message, code)
     if kind == "integer":
         if isinstance(instance, float) and not isinstance(instance, bool):
@@ -311,6 +346,8 @@ def _type_error(
             return FieldError(
                 loc, "Input should be a valid integer, unable to parse string as an integer", "int_parsing"
             )
+    if kind == "boolean" and isinstance(instance, (str, int, float)) and not isinstance(instance, bool):
+        return FieldError(loc, "Input should be a valid boolean, unable to interpret input", "bool_parsing")
     if kind == "null":
         return FieldError(loc, "Input should be None", "none_required")
     code, message = _TYPE_ERRORS.get(kind, ("type_error", f"Input should be a valid {kind}"))
@@ -356,3 +393,82 @@ def _or_list(options: t.Sequence[t.Any]) -> str:
     if len(quoted) <= 1:
         return "".join(quoted)
     return ", ".join(quoted[:-1]) + " or " + quoted[-1]
+
+
+class LaxCoercer:
+    """Converts values as pydantic's lax mode would, where the contract says ``x-coerce``.
+
+    Built once per body schema; a schema without any ``x-coerce`` gets no coercer at all,
+    so the common request pays nothing.
+    """
+
+    def __init__(self, document: t.Mapping[str, t.Any], schema: t.Mapping[str, t.Any]) -> None:
+        self._document = document
+        self._schema = schema
+
+    @classmethod
+    def for_schema(
+        cls, document: t.Mapping[str, t.Any], schema: t.Mapping[str, t.Any]
+    ) -> LaxCoercer | None:
+        """A coercer for ``schema``, or ``None`` when nothing in it is coerced."""
+        coercer = cls(document, schema)
+        return coercer if coercer._mentions_coerce(schema, set()) else None
+
+    def _target(self, node: t.Any) -> t.Any:
+        ref = node.get("$ref") if isinstance(node, dict) else None
+        if not isinstance(ref, str) or not ref.startswith("#/"):
+            return None
+        target: t.Any = self._document
+        for token in ref[2:].split("/"):
+            target = target[token.replace("~1", "/").replace("~0", "~")]
+        return target
+
+    def _mentions_coerce(self, node: t.Any, seen: set[int]) -> bool:
+        if isinstance(node, dict):
+            if id(node) in seen:
+                return False
+            seen.add(id(node))
+            if "x-coerce" in node:
+                return True
+            target = self._target(node)
+            if target is not None and self._mentions_coerce(target, seen):
+                return True
+            return any(self._mentions_coerce(v, seen) for k, v in node.items() if k != "$ref")
+        if isinstance(node, list):
+            return any(self._mentions_coerce(v, seen) for v in node)
+        return False
+
+    def coerce(self, value: t.Any) -> t.Any:
+        """``value`` with lax integers converted (containers are updated in place)."""
+        return self._walk(value, self._schema)
+
+    def _walk(self, value: t.Any, node: t.Any) -> t.Any:
+        if not isinstance(node, dict):
+            return value
+        target = self._target(node)
+        if node.get("x-coerce") == "integer" or (
+            isinstance(target, dict) and target.get("x-coerce") == "integer"
+        ):
+            return _lax_integer(value)
+        if target is not None:
+            value = self._walk(value, target)
+        if isinstance(value, dict):
+            for name, sub in node.get("properties", {}).items():
+                if name in value:
+                    value[name] = self._walk(value[name], sub)
+        elif isinstance(value, list) and "items" in node:
+            for index, item in enumerate(value):
+                value[index] = self._walk(item, node["items"])
+        for key in ("anyOf", "oneOf", "allOf"):
+            for branch in node.get(key, []):
+                if value is not None and isinstance(branch, dict) and branch.get("type") != "null":
+                    value = self._walk(value, branch)
+        return value
+
+
+def _lax_integer(value: t.Any) -> t.Any:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, str) and _INT_STRING.match(value) and "." not in value:
+        return int(value.strip())
+    return value
