@@ -28,6 +28,14 @@ ROOT_ON_TENANT = (
 )
 
 
+class HeaderSource(t.Protocol):
+    """Request headers, looked up case-insensitively (a dict or werkzeug's ``Headers``)."""
+
+    def get(self, key: str, default: str) -> str:
+        """The header's value, or ``default``."""
+        ...
+
+
 @dataclasses.dataclass(frozen=True)
 class Identity:
     """The caller: account, user, role, and the agent named by the seed's header."""
@@ -43,7 +51,7 @@ class Identity:
         return Owner(self.account_id, self.user_id)
 
 
-def extract_key(headers: t.Mapping[str, str]) -> str | None:
+def extract_key(headers: HeaderSource) -> str | None:
     """The key from ``X-API-Key`` (preferred) or ``Authorization: Bearer <key>``."""
     key = headers.get("X-API-Key", "").strip()
     if key:
@@ -54,7 +62,7 @@ def extract_key(headers: t.Mapping[str, str]) -> str | None:
     return None
 
 
-def authenticate(store: SessionStore, access: str, headers: t.Mapping[str, str]) -> Identity | None:
+def authenticate(store: SessionStore, access: str, headers: HeaderSource) -> Identity | None:
     """Resolve the caller for a route of the given access level, or raise the real error.
 
     ``public`` routes need no key: they get ``None`` when none is sent, and still a 401 for
@@ -93,7 +101,7 @@ def authenticate(store: SessionStore, access: str, headers: t.Mapping[str, str])
     return Identity(record.account_id, record.user_id, record.role, agent)
 
 
-def _dev_identifier(headers: t.Mapping[str, str], header: str, field: str) -> str:
+def _dev_identifier(headers: HeaderSource, header: str, field: str) -> str:
     value = headers.get(header, "").strip() or "default"
     check_identifier(value, field)
     return value

@@ -182,12 +182,14 @@ def _apply_account(store: SessionStore, account: t.Mapping[str, t.Any], name: st
         problem = identifier_problem(user["user_id"], "user_id")
         if problem:
             raise FixtureError(f"{name}: {problem}")
-        first = not store.account_exists(account_id)
+        first = not store.users(account_id)
         if first and user.get("role", "admin") != "admin":
             raise FixtureError(f"{name}: the first user of an account is its admin")
         try:
-            if first:
+            if first and not store.account_exists(account_id):
                 store.create_account(account_id, user["user_id"], key=user.get("key"))
+            elif first:
+                store.create_user(account_id, user["user_id"], "admin", key=user.get("key"))
             else:
                 store.create_user(account_id, user["user_id"], user.get("role", "user"), key=user.get("key"))
         except ApiError as exc:

@@ -116,22 +116,55 @@ def create_account(call: Call) -> dict[str, t.Any]:
 
 
 @operation
-def create_user(call: Call) -> dict[str, t.Any]:
-    account_id = call.params["account_id"]
-    caller = call.caller
+def list_accounts(call: Call) -> list[dict[str, t.Any]]:
+    store = call.store
+    with store.lock:
+        return [
+            {
+                "account_id": account_id,
+                "created_at": created_at,
+                "user_count": len(store.users(account_id)),
+                "status": "active",
+            }
+            for account_id, created_at in store.accounts().items()
+        ]
+
+
+def _check_account_scope(caller: Identity, account_id: str) -> None:
     if caller.role == "admin" and caller.account_id != account_id:
         raise ApiError("PERMISSION_DENIED", f"ADMIN can only manage account: {caller.account_id}")
-    user_id = call.body["user_id"]
-    role = call.body.get("role", "user")
-    if role not in ("user", "admin"):
-        raise ApiError("INVALID_ARGUMENT", "Account user role must be user or admin.")
-    check_identifier(user_id, "user_id")
-    if not call.store.account_exists(account_id):
+
+
+def _require_account(store: SessionStore, account_id: str) -> None:
+    if not store.account_exists(account_id):
         raise ApiError(
             "NOT_FOUND",
             f"Account not found: {account_id}",
             {"type": "account", "resource": account_id},
         )
+
+
+@operation
+def list_users(call: Call) -> list[dict[str, t.Any]]:
+    account_id = call.params["account_id"]
+    _check_account_scope(call.caller, account_id)
+    _require_account(call.store, account_id)
+    return [
+        {"user_id": u.user_id, "role": u.role, "api_key": u.key}
+        for u in call.store.users(account_id)
+    ]
+
+
+@operation
+def create_user(call: Call) -> dict[str, t.Any]:
+    account_id = call.params["account_id"]
+    _check_account_scope(call.caller, account_id)
+    user_id = call.body["user_id"]
+    role = call.body.get("role", "user")
+    if role not in ("user", "admin"):
+        raise ApiError("INVALID_ARGUMENT", "Account user role must be user or admin.")
+    check_identifier(user_id, "user_id")
+    _require_account(call.store, account_id)
     record = call.store.create_user(account_id, user_id, role)
     return {"account_id": account_id, "user_id": user_id, "user_key": record.key}
 

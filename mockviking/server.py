@@ -6,6 +6,7 @@ port, so no port is ever guessed. Werkzeug's development server is never used.
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import threading
 import types
@@ -70,11 +71,9 @@ class MockVikingServer:
         self._thread.start()
 
     def _run_quietly(self) -> None:
-        try:
+        # Closing the sockets from another thread ends the loop with an OSError.
+        with contextlib.suppress(OSError):
             self._server.run()
-        except OSError:
-            # Closing the sockets from another thread ends the loop this way.
-            pass
 
     def stop(self) -> None:
         """Stop the background thread started by :meth:`start`."""

@@ -25,10 +25,8 @@ HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "tra
 ACCESS_LEVELS = ("public", "tenant", "admin")
 _PARAM_LOCATIONS = ("path", "query", "header")
 
-try:  # The C loader parses the contract several times faster; fall back where it is missing.
-    _YamlLoader: type[yaml.SafeLoader] = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - depends on how PyYAML was built
-    _YamlLoader = yaml.SafeLoader
+# The C loader parses the contract several times faster; fall back where it is missing.
+_YamlLoader: t.Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class SpecError(Exception):

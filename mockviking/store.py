@@ -111,7 +111,8 @@ class Session:
 class _State:
     root_key: str | None = None
     users: dict[tuple[str, str], UserRecord] = dataclasses.field(default_factory=dict)
-    accounts: set[str] = dataclasses.field(default_factory=set)
+    #: account id -> creation time (the real server always has a ``default`` account).
+    accounts: dict[str, str] = dataclasses.field(default_factory=dict)
     keys: dict[str, UserRecord] = dataclasses.field(default_factory=dict)
     sessions: dict[Owner, dict[str, Session]] = dataclasses.field(default_factory=dict)
 
@@ -123,8 +124,13 @@ class SessionStore:
         self.clock: Clock = clock or utc_now
         self._rng = random.Random(seed)
         self._lock = threading.RLock()
-        self._state = _State()
-        self._baseline = _State()
+        self._state = self._empty_state()
+        self._baseline = copy.deepcopy(self._state)
+
+    def _empty_state(self) -> _State:
+        state = _State()
+        state.accounts["default"] = message_timestamp(self.clock())
+        return state
 
     @property
     def lock(self) -> threading.RLock:
@@ -146,8 +152,8 @@ class SessionStore:
     def clear(self) -> None:
         """Forget everything, baseline included."""
         with self._lock:
-            self._state = _State()
-            self._baseline = _State()
+            self._state = self._empty_state()
+            self._baseline = copy.deepcopy(self._state)
 
     # -- keys and accounts ------------------------------------------------------------
 
@@ -184,7 +190,7 @@ class SessionStore:
                     f"Account already exists: {account_id}",
                     {"resource": account_id, "type": "account"},
                 )
-            self._state.accounts.add(account_id)
+            self._state.accounts[account_id] = message_timestamp(self.clock())
             return self._add_user(account_id, admin_user_id, "admin", key)
 
     def create_user(self, account_id: str, user_id: str, role: str = "user", *, key: str | None = None) -> UserRecord:
@@ -204,13 +210,21 @@ class SessionStore:
             record = self._state.users.get((account_id, user_id))
             if record is not None:
                 return record.key
-            self._state.accounts.add(account_id)
+            self._state.accounts.setdefault(account_id, message_timestamp(self.clock()))
             return self._add_user(account_id, user_id, role, None).key
 
-    def users(self) -> list[UserRecord]:
-        """Every registered user."""
+    def users(self, account_id: str | None = None) -> list[UserRecord]:
+        """Registered users, of one account or of all."""
         with self._lock:
-            return list(self._state.users.values())
+            return [
+                u for u in self._state.users.values()
+                if account_id is None or u.account_id == account_id
+            ]
+
+    def accounts(self) -> dict[str, str]:
+        """Account ids with their creation times, oldest first."""
+        with self._lock:
+            return dict(self._state.accounts)
 
     def _add_user(self, account_id: str, user_id: str, role: str, key: str | None) -> UserRecord:
         if key is None:

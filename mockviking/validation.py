@@ -16,6 +16,7 @@ from email.message import Message
 
 import jsonschema
 
+from .auth import HeaderSource
 from .errors import ApiError, Shape
 from .spec import Contract, Operation, Parameter
 
@@ -106,7 +107,7 @@ class OperationValidator:
         self,
         path_params: t.Mapping[str, str],
         query: t.Mapping[str, t.Sequence[str]],
-        headers: t.Mapping[str, str],
+        headers: HeaderSource,
         body: t.Any = MISSING,
     ) -> ValidRequest:
         """Check everything; raise :class:`RequestInvalid` listing what is wrong.
@@ -183,7 +184,7 @@ def _raw_param(
     param: Parameter,
     path_params: t.Mapping[str, str],
     query: t.Mapping[str, t.Sequence[str]],
-    headers: t.Mapping[str, str],
+    headers: HeaderSource,
 ) -> str | None:
     if param.location == "path":
         return path_params.get(param.name)
@@ -191,7 +192,7 @@ def _raw_param(
         values = query.get(param.name)
         # Like Starlette, the last of repeated values wins.
         return values[-1] if values else None
-    return headers.get(param.name)
+    return headers.get(param.name, "") or None
 
 
 def coerce_parameter(
@@ -262,8 +263,8 @@ def _translate_one(error: jsonschema.ValidationError, prefix: tuple[str, ...]) -
     schema = error.schema if isinstance(error.schema, dict) else {}
     loc = _loc(prefix, error)
     keyword = error.validator
-    value = error.validator_value
-    instance = error.instance
+    value: t.Any = error.validator_value
+    instance: t.Any = error.instance
 
     custom = schema.get("x-error-message")
     if custom and keyword in ("anyOf", "oneOf", "pattern", "not", "allOf"):
@@ -294,7 +295,7 @@ def _translate_one(error: jsonschema.ValidationError, prefix: tuple[str, ...]) -
 def _translate_union(error: jsonschema.ValidationError, prefix: tuple[str, ...]) -> _Translated:
     """``Optional[X]`` reports X's errors; a tagged union reports every branch under its tag."""
     schema = error.schema if isinstance(error.schema, dict) else {}
-    branches: list[t.Any] = list(error.validator_value)
+    branches: list[t.Any] = list(t.cast(t.Iterable[t.Any], error.validator_value))
     context = list(error.context or [])
     loc = _loc(prefix, error)
     tags = schema.get("x-union-tags")
@@ -467,7 +468,7 @@ class LaxCoercer:
 
 
 def _lax_integer(value: t.Any) -> t.Any:
-    if isinstance(value, bool):
+    if isinstance(value, bool) or (isinstance(value, float) and value.is_integer()):
         return int(value)
     if isinstance(value, str) and _INT_STRING.match(value) and "." not in value:
         return int(value.strip())

@@ -1,0 +1,175 @@
+"""Routing, envelopes, headers and malformed requests: never a 500, never HTML."""
+
+from __future__ import annotations
+
+import re
+import typing as t
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from mockviking import Config, create_app
+
+from .conftest import ALICE, error, ok
+
+NOT_FOUND = {"status": "error", "error": {"code": "NOT_FOUND", "message": "Not Found"}}
+NOT_ALLOWED = {"status": "error", "error": {"code": "UNKNOWN", "message": "Method Not Allowed"}}
+
+
+@pytest.mark.parametrize("path", ["/api/v1/nope", "/api/v1/sessions/s1/nope", "/", "/api/v1/sessions/a/b/c"])
+def test_unknown_route(client: FlaskClient, path: str) -> None:
+    response = client.get(path, headers=ALICE)
+    assert response.status_code == 404
+    assert response.get_json() == NOT_FOUND
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("PUT", "/api/v1/sessions/s1", "GET"),
+        ("PATCH", "/api/v1/sessions/s1", "GET"),
+        ("POST", "/api/v1/sessions/s1", "GET"),
+        ("OPTIONS", "/api/v1/sessions/s1", "GET"),
+        ("DELETE", "/api/v1/sessions", "POST"),
+        ("GET", "/api/v1/sessions/s1/messages", "POST"),
+        ("GET", "/api/v1/sessions/s1/messages/batch", "POST"),
+        ("POST", "/health", "GET"),
+    ],
+)
+def test_wrong_method(client: FlaskClient, method: str, path: str, allow: str) -> None:
+    response = client.open(path, method=method, headers=ALICE)
+    assert response.status_code == 405
+    assert response.headers["Allow"] == allow
+    assert response.get_json() == NOT_ALLOWED
+
+
+def test_head_is_not_allowed_either(client: FlaskClient) -> None:
+    response = client.head("/api/v1/sessions/s1", headers=ALICE)
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "GET"
+    assert response.data == b""
+
+
+@pytest.mark.parametrize(
+    ("path", "location"),
+    [
+        ("/api/v1/sessions/", "http://localhost/api/v1/sessions"),
+        ("/api/v1/sessions/s1/", "http://localhost/api/v1/sessions/s1"),
+        ("/api/v1/sessions/s1/?auto_create=true", "http://localhost/api/v1/sessions/s1?auto_create=true"),
+    ],
+)
+def test_trailing_slash_redirects(client: FlaskClient, path: str, location: str) -> None:
+    response = client.get(path, headers=ALICE)
+    assert response.status_code == 307
+    assert response.headers["Location"] == location
+    assert response.data == b""
+    assert "Content-Type" not in response.headers
+
+
+def test_response_headers(client: FlaskClient) -> None:
+    response = client.get("/api/v1/sessions/a1b2c3d4", headers=ALICE)
+    assert response.headers["Content-Type"] == "application/json"
+    assert re.fullmatch(r"[0-9a-f-]{36}", response.headers["X-Request-ID"])
+    float(response.headers["X-Process-Time"])
+
+
+@pytest.mark.parametrize(
+    ("sent", "echoed"),
+    [(["abc-123"], True), (["a/b:c.d_e"], True), (["bad id!"], False), (["x" * 129], False), (["a", "b"], False)],
+)
+def test_request_id(client: FlaskClient, sent: list[str], echoed: bool) -> None:
+    headers = [("X-Request-ID", value) for value in sent] + list(ALICE.items())
+    response = client.get("/api/v1/sessions/a1b2c3d4", headers=headers)
+    assert response.status_code == 200  # a bad id is replaced, never refused
+    assert (response.headers["X-Request-ID"] == sent[0]) is echoed
+
+
+def test_body_is_compact_and_keeps_non_ascii(client: FlaskClient) -> None:
+    ok(client.post("/api/v1/sessions", headers=ALICE, json={"session_id": "日本語"}))
+    raw = client.get("/api/v1/sessions/%E6%97%A5%E6%9C%AC%E8%AA%9E", headers=ALICE).get_data(as_text=True)
+    assert raw.startswith('{"status":"ok","result":{"session_id":"日本語",')
+
+
+@pytest.mark.parametrize(
+    ("data", "content_type", "message"),
+    [
+        (b"not-json", "application/json", "Invalid request parameters: body.0: JSON decode error"),
+        (b'{"role":"user",', "application/json", "Invalid request parameters: body.15: JSON decode error"),
+        (b'{"role":"user","content":"\xff"}', "application/json", "There was an error parsing the body"),
+        (b"[" * 3000 + b"]" * 3000, "application/json", "There was an error parsing the body"),
+        (b'{"role":"user","content":"x"}', None,
+         "Invalid request parameters: body: Input should be a valid dictionary or object to extract fields from"),
+        (b'{"role":"user","content":"x"}', "text/plain",
+         "Invalid request parameters: body: Input should be a valid dictionary or object to extract fields from"),
+        (b"", "application/json", "Invalid request parameters: body: Field required"),
+        (b"\x00\x01\x02", "application/octet-stream",
+         "Invalid request parameters: body: Input should be a valid dictionary or object to extract fields from"),
+    ],
+)
+def test_malformed_bodies(client: FlaskClient, data: bytes, content_type: str | None, message: str) -> None:
+    headers = dict(ALICE)
+    if content_type:
+        headers["Content-Type"] = content_type
+    response = client.post("/api/v1/sessions/m/messages", headers=headers, data=data)
+    err = error(response, 400, "INVALID_ARGUMENT")
+    assert err["message"] == message
+    assert "result" not in response.get_json()  # the route-level shape
+
+
+def test_json_decode_error_comes_before_auth(client: FlaskClient) -> None:
+    response = client.post("/api/v1/sessions/m/messages", data=b"{", content_type="application/json")
+    error(response, 400, "INVALID_ARGUMENT")
+    missing_role = client.post("/api/v1/sessions/m/messages", json={})
+    error(missing_role, 401, "UNAUTHENTICATED")  # but auth comes before field validation
+
+
+def test_too_large_body_is_413_in_the_envelope() -> None:
+    client = create_app(Config(max_body_bytes=1024)).test_client()
+    response = client.post("/api/v1/sessions/m/messages", headers=ALICE,
+                           json={"role": "user", "content": "x" * 2000})
+    err = error(response, 413, "UNKNOWN")
+    assert "at most 1024 bytes" in err["message"]
+
+
+@pytest.mark.parametrize(
+    ("telemetry", "expected"),
+    [(True, True), ({"summary": True}, True), (False, False), ({"summary": False}, False)],
+)
+def test_telemetry(client: FlaskClient, telemetry: t.Any, expected: bool) -> None:
+    body = client.post("/api/v1/sessions/t/messages", headers=ALICE,
+                       json={"role": "user", "content": "x", "telemetry": telemetry}).get_json()
+    if expected:
+        assert re.fullmatch(r"tm_[0-9a-f]{32}", body["telemetry"]["id"])
+        assert body["telemetry"]["summary"]["operation"] == "session.add_message"
+        assert body["telemetry"]["summary"]["status"] == "ok"
+    else:
+        assert body["telemetry"] is None
+
+
+def test_telemetry_unknown_option(client: FlaskClient) -> None:
+    response = client.post("/api/v1/sessions/t/messages", headers=ALICE,
+                           json={"role": "user", "content": "x", "telemetry": {"bogus": True, "alpha": True}})
+    err = error(response, 400, "INVALID_ARGUMENT")
+    assert err == {"code": "INVALID_ARGUMENT", "message": "Unsupported telemetry options: alpha, bogus",
+                   "details": {}}
+    error(client.get("/api/v1/sessions/t", headers=ALICE), 404, "NOT_FOUND")  # nothing stored
+
+
+def test_an_internal_error_is_an_envelope_and_is_recorded(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = app.extensions["mockviking"].store
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(store, "list_sessions", broken)
+    response = app.test_client().get("/api/v1/sessions", headers=ALICE)
+    assert response.status_code == 500
+    assert response.get_json() == {
+        "status": "error", "result": None,
+        "error": {"code": "INTERNAL", "message": "Internal server error", "details": None},
+        "telemetry": None, "profile": None,
+    }
+    recorded = app.extensions["mockviking.errors"]
+    assert len(recorded) == 1
+    assert str(recorded[0]) == "boom"

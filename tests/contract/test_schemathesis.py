@@ -1,0 +1,312 @@
+"""Property-based contract tests: the whole of spec/openapi.yaml against the app, in-process.
+
+schemathesis 4.x loads the contract from its file (``schemathesis.openapi.from_path``) and
+sends every generated request to a fresh Flask app through its WSGI transport
+(``case.call_and_validate(app=...)``). Generation covers positive AND negative data
+(``generation.mode = "all"``) and every built-in check runs: not_a_server_error,
+status_code_conformance, content_type_conformance, response_schema_conformance,
+response_headers_conformance, positive_data_acceptance, negative_data_rejection,
+missing_required_header, unsupported_method (coverage phase) and the auth/resource checks.
+
+Stateful tests walk the spec's OpenAPI links (create_session -> get_session, add_message,
+batch_add_messages, delete_session) with ``schema.as_state_machine()``.
+
+Run:  /tmp/devvenv/bin/python -m pytest tests/contract            (default, < 60 s)
+      /tmp/devvenv/bin/python -m pytest tests/contract -m slow     (thorough variant)
+
+Failures are real: a failing test here means the app and the contract disagree.
+"""
+
+from __future__ import annotations
+
+import collections
+import typing as t
+from pathlib import Path
+
+import hypothesis
+import pytest
+import schemathesis
+from flask import Flask
+
+REPO = Path(__file__).resolve().parents[2]
+SPEC = REPO / "spec" / "openapi.yaml"
+
+ROOT_KEY = "mockviking-root-key"
+ALICE_KEY = "alice-secret-key-0001"
+
+#: Operations only the root key may call (``x-openviking-roles: [root]``).
+ROOT_ONLY_OPERATIONS = ("create_account", "list_accounts")
+#: Admin operations alice (admin of account ``default``) may call within her own account.
+ACCOUNT_ADMIN_OPERATIONS = ("create_user", "list_users")
+#: The session operations, the ones dev mode serves.
+SESSION_TAGS = ("sessions", "messages")
+
+#: Built-in schemathesis 4.x checks for single responses. All are on by default; the harness
+#: test below fails if any of them gets switched off.
+REQUIRED_CHECKS = (
+    "not_a_server_error",
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_schema_conformance",
+    "response_headers_conformance",
+    "positive_data_acceptance",
+    "negative_data_rejection",
+    "missing_required_header",
+    "unsupported_method",
+    "allow_header_conformance",
+    "use_after_free",
+    "ensure_resource_availability",
+    "ignored_auth",
+)
+
+#: Examples per operation: a modest default run and a marker-gated thorough one.
+DEFAULT_MAX_EXAMPLES = 50
+SLOW_MAX_EXAMPLES = 500
+#: Stateful runs: scenarios x steps per scenario.
+DEFAULT_STATEFUL_EXAMPLES = 25
+DEFAULT_STATEFUL_STEPS = 6
+SLOW_STATEFUL_EXAMPLES = 200
+SLOW_STATEFUL_STEPS = 12
+#: Fixed seed: the same cases on every run.
+SEED = 20260323
+
+#: Health checks that say nothing about the API under test: an in-process WSGI call per example
+#: is "slow" for Hypothesis, negative generation filters a lot, and a fresh app per test
+#: function is exactly what the function-scoped app fixture is for.
+SUPPRESSED_HEALTH_CHECKS = [
+    hypothesis.HealthCheck.too_slow,
+    hypothesis.HealthCheck.filter_too_much,
+    hypothesis.HealthCheck.data_too_large,
+    hypothesis.HealthCheck.large_base_example,
+    hypothesis.HealthCheck.function_scoped_fixture,
+]
+
+
+def hypothesis_settings(max_examples: int, **kwargs: t.Any) -> hypothesis.settings:
+    """Deterministic settings: derandomized, no example database, no deadline."""
+    return hypothesis.settings(
+        max_examples=max_examples,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=SUPPRESSED_HEALTH_CHECKS,
+        print_blob=False,
+        **kwargs,
+    )
+
+
+def load_schema(
+    *,
+    max_examples: int,
+    headers: dict[str, str] | None = None,
+    operations: list[dict[str, t.Any]] | None = None,
+    stateful_steps: int = DEFAULT_STATEFUL_STEPS,
+) -> schemathesis.BaseSchema:
+    """The contract file as schemathesis sees it, with positive AND negative generation."""
+    data: dict[str, t.Any] = {
+        "seed": SEED,
+        "generation": {
+            "mode": "all",  # positive and negative
+            "max-examples": max_examples,
+            "deterministic": True,
+            "database": "none",
+        },
+        "phases": {"stateful": {"max-steps": stateful_steps}},
+    }
+    if headers:
+        data["headers"] = headers
+    if operations:
+        data["operations"] = operations
+    config = schemathesis.Config.from_dict(data)
+    return schemathesis.openapi.from_path(SPEC, config=config)
+
+
+
+# -- schemas ------------------------------------------------------------------------------------
+
+#: api_key mode as alice (a user key, admin of account "default"); the root-only admin
+#: operations get the root key, and alice's admin operations stay within her account.
+API_KEY_OPERATIONS: list[dict[str, t.Any]] = [
+    {"include-operation-id": list(ROOT_ONLY_OPERATIONS), "headers": {"X-API-Key": ROOT_KEY}},
+    {
+        "include-operation-id": list(ACCOUNT_ADMIN_OPERATIONS),
+        "parameters": {"path.account_id": "default"},
+    },
+]
+
+
+def _api_key_schema(max_examples: int, steps: int = DEFAULT_STATEFUL_STEPS) -> schemathesis.BaseSchema:
+    return load_schema(
+        max_examples=max_examples,
+        headers={"X-API-Key": ALICE_KEY},
+        operations=API_KEY_OPERATIONS,
+        stateful_steps=steps,
+    )
+
+
+def _root_admin_schema(max_examples: int) -> schemathesis.BaseSchema:
+    return load_schema(max_examples=max_examples, headers={"X-API-Key": ROOT_KEY}).include(tag="admin")
+
+
+def _dev_schema(max_examples: int, steps: int = DEFAULT_STATEFUL_STEPS) -> schemathesis.BaseSchema:
+    return load_schema(max_examples=max_examples, stateful_steps=steps).include(
+        tag=list(SESSION_TAGS)
+    )
+
+
+API_KEY = _api_key_schema(DEFAULT_MAX_EXAMPLES)
+ROOT_ADMIN = _root_admin_schema(DEFAULT_MAX_EXAMPLES)
+DEV = _dev_schema(DEFAULT_MAX_EXAMPLES)
+
+API_KEY_SLOW = _api_key_schema(SLOW_MAX_EXAMPLES, SLOW_STATEFUL_STEPS)
+ROOT_ADMIN_SLOW = _root_admin_schema(SLOW_MAX_EXAMPLES)
+DEV_SLOW = _dev_schema(SLOW_MAX_EXAMPLES, SLOW_STATEFUL_STEPS)
+
+
+def call_and_validate(case: schemathesis.Case, app: Flask) -> t.Any:
+    """Send the case to ``app`` over WSGI and run every enabled check on the answer."""
+    response = case.call_and_validate(app=app)
+    # not_a_server_error already covers this; the explicit assertion documents the property.
+    assert 200 <= response.status_code < 500, (case.method, case.formatted_path, response.status_code)
+    return response
+
+
+# -- the configuration itself -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("schema", [API_KEY, ROOT_ADMIN, DEV], ids=["api_key", "root_admin", "dev"])
+def test_generation_and_checks_are_complete(schema: schemathesis.BaseSchema) -> None:
+    """Guard the harness: both generation modes on, every required check on, all phases on."""
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        generation = schema.config.generation_for(operation=operation, phase="fuzzing")
+        assert set(generation.modes) == set(schemathesis.GenerationMode), generation.modes
+        assert generation.deterministic is True
+        checks = schema.config.checks_config_for(operation=operation, phase="fuzzing")
+        disabled = [name for name in REQUIRED_CHECKS if not checks.get_by_name(name=name).enabled]
+        assert disabled == [], f"{operation.label}: checks disabled: {disabled}"
+        phases = schema.config.phases_for(operation=operation)
+        assert phases.examples.enabled and phases.coverage.enabled and phases.fuzzing.enabled
+
+
+def test_every_operation_is_covered() -> None:
+    """The api_key run exercises the whole contract; the dev run its session operations."""
+    everything = {result.ok().definition.raw["operationId"] for result in API_KEY.get_all_operations()}
+    assert everything == {
+        "health", "create_account", "list_accounts", "create_user", "list_users",
+        "create_session", "list_sessions", "get_session", "delete_session",
+        "add_message", "batch_add_messages",
+    }
+    dev = {result.ok().definition.raw["operationId"] for result in DEV.get_all_operations()}
+    assert dev == {
+        "create_session", "list_sessions", "get_session", "delete_session",
+        "add_message", "batch_add_messages",
+    }
+    admin = {result.ok().definition.raw["operationId"] for result in ROOT_ADMIN.get_all_operations()}
+    assert admin == {"create_account", "list_accounts", "create_user", "list_users"}
+
+
+# -- stateless: every operation, positive and negative -----------------------------------------
+
+
+@API_KEY.parametrize()
+@hypothesis_settings(DEFAULT_MAX_EXAMPLES)
+def test_api_key_mode(case: schemathesis.Case, api_key_app: Flask) -> None:
+    call_and_validate(case, api_key_app)
+
+
+@ROOT_ADMIN.parametrize()
+@hypothesis_settings(DEFAULT_MAX_EXAMPLES)
+def test_admin_with_root_key(case: schemathesis.Case, api_key_app: Flask) -> None:
+    call_and_validate(case, api_key_app)
+
+
+@DEV.parametrize()
+@hypothesis_settings(DEFAULT_MAX_EXAMPLES)
+def test_dev_mode_sessions(case: schemathesis.Case, dev_app: Flask) -> None:
+    call_and_validate(case, dev_app)
+
+
+@pytest.mark.slow
+@API_KEY_SLOW.parametrize()
+@hypothesis_settings(SLOW_MAX_EXAMPLES)
+def test_api_key_mode_slow(case: schemathesis.Case, api_key_app: Flask) -> None:
+    call_and_validate(case, api_key_app)
+
+
+@pytest.mark.slow
+@ROOT_ADMIN_SLOW.parametrize()
+@hypothesis_settings(SLOW_MAX_EXAMPLES)
+def test_admin_with_root_key_slow(case: schemathesis.Case, api_key_app: Flask) -> None:
+    call_and_validate(case, api_key_app)
+
+
+@pytest.mark.slow
+@DEV_SLOW.parametrize()
+@hypothesis_settings(SLOW_MAX_EXAMPLES)
+def test_dev_mode_sessions_slow(case: schemathesis.Case, dev_app: Flask) -> None:
+    call_and_validate(case, dev_app)
+
+
+# -- stateful: through the spec's links --------------------------------------------------------
+
+CREATE_SESSION = "POST /api/v1/sessions"
+#: The targets of create_session's links, by label.
+LINK_TARGETS = {
+    "GET /api/v1/sessions/{session_id}",
+    "POST /api/v1/sessions/{session_id}/messages",
+    "POST /api/v1/sessions/{session_id}/messages/batch",
+    "DELETE /api/v1/sessions/{session_id}",
+}
+
+
+def run_links(
+    schema: schemathesis.BaseSchema, make_app: t.Callable[[], Flask], examples: int, steps: int
+) -> collections.Counter[tuple[str, int]]:
+    """Run the schema's state machine, a fresh app per scenario; count (operation, status)."""
+    seen: collections.Counter[tuple[str, int]] = collections.Counter()
+    # Session ids a 200 create_session returned, and the ids later steps were sent to.
+    created: set[str] = set()
+    followed: list[tuple[str, str, int]] = []
+
+    class Links(schema.as_state_machine()):  # type: ignore[misc]
+        def setup(self) -> None:
+            super().setup()
+            self.app = make_app()
+
+        def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, t.Any]:
+            return {"app": self.app}
+
+        def after_call(self, response: t.Any, case: schemathesis.Case) -> None:
+            super().after_call(response, case)
+            label = case.operation.label
+            seen[(label, response.status_code)] += 1
+            if label == CREATE_SESSION and response.status_code == 200:
+                created.add(response.json()["result"]["session_id"])
+            elif label in LINK_TARGETS and case.path_parameters:
+                followed.append((label, case.path_parameters["session_id"], response.status_code))
+
+    Links.run(settings=hypothesis_settings(examples, stateful_step_count=steps))
+
+    assert seen[(CREATE_SESSION, 200)] > 0, f"create_session never succeeded: {dict(seen)}"
+    # The links were followed: some linked operation reached a session create_session made.
+    via_link = {label for label, session_id, status in followed if session_id in created and status == 200}
+    assert via_link, f"no link target reached a created session: {followed[:20]}"
+    return seen
+
+
+def test_stateful_links_api_key(make_api_key_app: t.Callable[[], Flask]) -> None:
+    seen = run_links(API_KEY, make_api_key_app, DEFAULT_STATEFUL_EXAMPLES, DEFAULT_STATEFUL_STEPS)
+    assert sum(seen.values()) >= DEFAULT_STATEFUL_EXAMPLES
+
+
+def test_stateful_links_dev(make_dev_app: t.Callable[[], Flask]) -> None:
+    seen = run_links(DEV, make_dev_app, DEFAULT_STATEFUL_EXAMPLES, DEFAULT_STATEFUL_STEPS)
+    assert sum(seen.values()) >= DEFAULT_STATEFUL_EXAMPLES
+
+
+@pytest.mark.slow
+def test_stateful_links_api_key_slow(make_api_key_app: t.Callable[[], Flask]) -> None:
+    seen = run_links(API_KEY_SLOW, make_api_key_app, SLOW_STATEFUL_EXAMPLES, SLOW_STATEFUL_STEPS)
+    targets = {label for label, status in seen if label in LINK_TARGETS and status == 200}
+    assert targets == LINK_TARGETS, f"link targets never answered 200: {LINK_TARGETS - targets}"
