@@ -17,7 +17,6 @@ from mockviking.validation import (
     is_json_media_type,
 )
 
-
 NOT_AN_OBJECT = "Input should be a valid dictionary or object to extract fields from"
 
 
