@@ -14,7 +14,7 @@ import uuid
 
 from flask import Flask, Response, request
 
-from . import http
+from . import responses
 from .auth import authenticate
 from .config import Config
 from .errors import ApiError, Shape
@@ -60,7 +60,7 @@ def create_app(
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions[EXTENSION] = MockViking(config, contract, store)
-    http.install(app)
+    responses.install(app)
 
     by_path: dict[str, dict[str, tuple[Operation, OperationValidator, Handler]]] = {}
     for op, handler in bindings:
@@ -135,7 +135,7 @@ def _make_view(
         started = time.perf_counter()
         result = handler(Call(store, identity, valid.params, valid.body))
         if isinstance(result, Raw):
-            return http.json_response(result.body, result.status)
+            return responses.json_response(result.body, result.status)
         envelope: dict[str, t.Any] = {"status": "ok", "result": result}
         telemetry = None
         if wants_telemetry:
@@ -152,7 +152,7 @@ def _make_view(
                 envelope["telemetry"] = telemetry
         else:
             envelope.update(error=None, telemetry=telemetry, profile=None)
-        return http.json_response(envelope)
+        return responses.json_response(envelope)
 
     return view
 

@@ -13,20 +13,14 @@ import re
 import typing as t
 
 from .auth import Identity, check_identifier
-from .errors import ApiError, session_not_found_route, unsafe_segment
+from .errors import ApiError, Shape, session_not_found_route, unsafe_segment
 from .messages import drafts_from_request
-from .store import Session, SessionStore
+from .store import AUTO_COMMIT_DEFAULTS, Owner, Session, SessionStore
+from .tasks import Task
 
 #: The version of the real server whose behaviour mockviking reproduces.
 EMULATED_VERSION = "0.5.2"
 
-AUTO_COMMIT_DEFAULTS: dict[str, int] = {
-    "pending_token_threshold": 150000,
-    "message_count_threshold": 100,
-    "idle_timeout_seconds": 86400,
-    "keep_recent_count": 0,
-    "min_commit_interval_seconds": 0,
-}
 AUTO_COMMIT_LIMITS: dict[str, int] = {
     "pending_token_threshold": 1_000_000,
     "message_count_threshold": 1000,
@@ -333,11 +327,14 @@ def add_message(call: Call) -> dict[str, t.Any]:
     store = call.store
     with store.lock:
         session = store.add_messages(call.caller.owner, session_id, drafts)
-        return {
+        result = {
             "session_id": session_id,
             "message_count": session.message_count,
             "pending_tokens": session.pending_tokens,
         }
+        # The answer reports the write; an automatic commit it triggers comes after.
+        store.maybe_auto_commit(call.caller.owner, session_id)
+        return result
 
 
 @operation
@@ -353,9 +350,119 @@ def batch_add_messages(call: Call) -> dict[str, t.Any]:
     store = call.store
     with store.lock:
         session = store.add_messages(call.caller.owner, session_id, drafts)
-        return {
+        result = {
             "session_id": session_id,
             "message_count": session.message_count,
             "added": len(drafts),
             "pending_tokens": session.pending_tokens,
         }
+        store.maybe_auto_commit(call.caller.owner, session_id)
+        return result
+
+
+# -- lifecycle: commit, context, archives, config ------------------------------------------
+
+
+@operation
+def commit_session(call: Call) -> dict[str, t.Any]:
+    session_id = call.params["session_id"]
+    check_session_id(session_id, call.caller)
+    body = call.body if isinstance(call.body, dict) else {}
+    return call.store.commit(
+        call.caller.owner,
+        session_id,
+        int(body.get("keep_recent_count") or 0),
+        retention=body if body.get("retention_mode") else None,
+    )
+
+
+@operation
+def get_session_context(call: Call) -> dict[str, t.Any]:
+    budget = call.params["token_budget"]
+    if budget < 0:
+        raise ApiError(
+            "INVALID_ARGUMENT",
+            "token_budget must be greater than or equal to 0",
+            {"field": "token_budget", "value": budget},
+            shape=Shape.ROUTE,
+        )
+    session_id = call.params["session_id"]
+    check_session_id(session_id, call.caller)
+    return call.store.context(call.caller.owner, session_id, budget)
+
+
+@operation
+def get_session_archive(call: Call) -> dict[str, t.Any]:
+    session_id, archive_id = call.params["session_id"], call.params["archive_id"]
+    check_session_id(session_id, call.caller)
+    archive = call.store.get_archive(call.caller.owner, session_id, archive_id)
+    if archive is None:
+        raise ApiError("NOT_FOUND", f"Archive {archive_id} not found", shape=Shape.ROUTE)
+    return {
+        "archive_id": archive.archive_id,
+        "abstract": archive.abstract,
+        "overview": archive.overview,
+        "messages": [m.to_dict() for m in archive.messages],
+    }
+
+
+@operation
+def update_session_config(call: Call) -> dict[str, t.Any]:
+    session_id = call.params["session_id"]
+    check_session_id(session_id, call.caller)
+    body = call.body if isinstance(call.body, dict) else {}
+    changes: dict[str, t.Any] = {}
+    if "auto_commit_policy" in body:
+        policy = body["auto_commit_policy"]
+        changes["auto_commit_policy"] = clamp_policy(policy) if policy is not None else None
+    if body.get("memory_extraction_config") is not None:
+        changes["memory_extraction_config"] = _extraction_config(body["memory_extraction_config"])
+    session = call.store.update_config(call.caller.owner, session_id, **changes)
+    return {
+        "session_id": session_id,
+        "auto_commit_policy": effective_policy(session.auto_commit_policy),
+        "memory_extraction_config": session.memory_extraction_config,
+    }
+
+
+# -- tasks ---------------------------------------------------------------------------------
+
+
+def _task_scope(identity: Identity) -> Owner | None:
+    """Tasks belong to their owner; the root identity sees them all."""
+    return None if identity.role == "root" else identity.owner
+
+
+def _require_task(call: Call, *, poll: bool = False) -> Task:
+    task_id = call.params["task_id"]
+    task = call.store.get_task(task_id, _task_scope(call.caller), poll=poll)
+    if task is None:
+        raise ApiError("NOT_FOUND", "Task not found or expired", {"resource": task_id, "type": "task"})
+    return task
+
+
+@operation
+def get_task(call: Call) -> dict[str, t.Any]:
+    return _require_task(call, poll=True).to_dict()
+
+
+@operation
+def list_tasks(call: Call) -> list[dict[str, t.Any]]:
+    params = call.params
+    tasks = call.store.list_tasks(
+        _task_scope(call.caller),
+        task_type=params.get("task_type"),
+        status=params.get("status"),
+        resource_id=params.get("resource_id"),
+        limit=params["limit"],
+    )
+    return [task.to_dict() for task in tasks]
+
+
+@operation
+def cancel_task(call: Call) -> dict[str, t.Any]:
+    if call.caller.role == "root":
+        raise ApiError("PERMISSION_DENIED", "ROOT may not cancel tasks")
+    task = _require_task(call)
+    call.store.cancel_task(task)
+    return task.to_dict()

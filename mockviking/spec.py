@@ -22,7 +22,7 @@ import yaml
 SPEC_URI = "urn:mockviking:openapi"
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
-ACCESS_LEVELS = ("public", "tenant", "admin")
+ACCESS_LEVELS = ("public", "tenant", "any", "admin")
 _PARAM_LOCATIONS = ("path", "query", "header")
 
 # The C loader parses the contract several times faster; fall back where it is missing.

@@ -15,9 +15,13 @@ import datetime as dt
 import random
 import threading
 import typing as t
+import uuid
 
-from .errors import ApiError, already_exists, session_not_found
+from . import extractor
+from .errors import ApiError, already_exists, session_not_found, session_not_found_route
 from .messages import Message, MessageDraft, fill_group_ids
+from .tasks import CommitScript, Task, TaskPlan
+from .tokens import estimate_text_tokens
 
 Clock = t.Callable[[], dt.datetime]
 
@@ -95,6 +99,15 @@ class Session:
     last_message_at: str = ""
     last_auto_commit_at: str = ""
     last_idle_commit_accepted_at: str = ""
+    retention_mode: str = ""
+    keep_recent_turn_count: int = 0
+    retained_message_token_budget: int = 0
+    min_raw_tail_steps: int = 1
+    archives: list[Archive] = dataclasses.field(default_factory=list)
+    #: The next commit's phase 2 outcome, when a test scripted it.
+    script: CommitScript | None = None
+    #: The task of an automatic commit still in flight (at most one per session).
+    auto_commit_task: str | None = None
 
     @property
     def uri(self) -> str:
@@ -108,6 +121,24 @@ class Session:
 
 
 @dataclasses.dataclass
+class Archive:
+    """Messages moved out of the live list by one commit, and what phase 2 made of them."""
+
+    archive_id: str
+    messages: list[Message]
+    task_id: str
+    #: ``pending`` until phase 2 ends, then ``completed`` or ``failed``.
+    status: str = "pending"
+    abstract: str = ""
+    overview: str = ""
+
+    @property
+    def tokens(self) -> int:
+        """Estimated tokens of the archived messages."""
+        return sum(m.tokens for m in self.messages)
+
+
+@dataclasses.dataclass
 class _State:
     root_key: str | None = None
     users: dict[tuple[str, str], UserRecord] = dataclasses.field(default_factory=dict)
@@ -115,6 +146,26 @@ class _State:
     accounts: dict[str, str] = dataclasses.field(default_factory=dict)
     keys: dict[str, UserRecord] = dataclasses.field(default_factory=dict)
     sessions: dict[Owner, dict[str, Session]] = dataclasses.field(default_factory=dict)
+    tasks: dict[str, Task] = dataclasses.field(default_factory=dict)
+    #: Ids of the tasks not finished yet, oldest first.
+    open_tasks: list[str] = dataclasses.field(default_factory=list)
+    task_plan: TaskPlan = dataclasses.field(default_factory=TaskPlan)
+
+
+class _Keep:
+    """Marks a config field the request did not mention."""
+
+
+KEEP: t.Final = _Keep()
+
+#: The real server's auto-commit defaults (fields a policy leaves out).
+AUTO_COMMIT_DEFAULTS: dict[str, int] = {
+    "pending_token_threshold": 150000,
+    "message_count_threshold": 100,
+    "idle_timeout_seconds": 86400,
+    "keep_recent_count": 0,
+    "min_commit_interval_seconds": 0,
+}
 
 
 class SessionStore:
@@ -335,8 +386,11 @@ class SessionStore:
                 )
                 session.messages.append(message)
                 stored.append((draft, message))
-                session.pending_tokens += self._tokens_leaving_keep_window(session)
+                if not session.retention_mode:
+                    session.pending_tokens += self._tokens_leaving_keep_window(session)
             fill_group_ids(stored)
+            if session.retention_mode:
+                session.pending_tokens = _turn_mode_pending(session)
             session.total_message_count += len(drafts)
             if drafts:
                 stamp = meta_timestamp(now)
@@ -352,6 +406,302 @@ class SessionStore:
         if len(session.messages) <= keep:
             return 0
         return session.messages[-1 - keep].tokens
+
+    # -- commits and tasks -------------------------------------------------------------
+
+    def set_task_plan(self, plan: TaskPlan) -> None:
+        """Decide how commit tasks created from now on finish."""
+        with self._lock:
+            self._state.task_plan = plan
+
+    def script_next_commit(self, owner: Owner, session_id: str, script: CommitScript) -> None:
+        """Make the next commit of a session fail, or extract given counts, in phase 2."""
+        with self._lock:
+            self.require_session(owner, session_id).script = script
+
+    def commit(
+        self,
+        owner: Owner,
+        session_id: str,
+        keep_recent_count: int = 0,
+        *,
+        retention: t.Mapping[str, t.Any] | None = None,
+    ) -> dict[str, t.Any]:
+        """Phase 1 of a commit: archive the live messages but the kept tail, start phase 2.
+
+        Returns the real server's commit result (``accepted`` or ``skipped``).
+        """
+        with self._lock:
+            session = self.require_session(owner, session_id)
+            self._settle()
+            session.keep_recent_count = keep_recent_count
+            mode = (retention or {}).get("retention_mode") or ""
+            session.retention_mode = mode
+            if mode:
+                session.keep_recent_turn_count = _or(retention, "keep_recent_turn_count", 3)
+                session.retained_message_token_budget = _or(retention, "retained_message_token_budget", 12000)
+                session.min_raw_tail_steps = _or(retention, "min_raw_tail_steps", 1)
+            base = {
+                "session_id": session_id,
+                "status": "skipped",
+                "task_id": None,
+                "archive_uri": None,
+                "archived": False,
+                "effective_enable_working_memory": False,
+            }
+            session.pending_tokens = 0
+            if not session.messages:
+                return {**base, "reason": "no_messages", "trace_id": ""}
+            keep = _window_size(session)
+            estimated = sum(m.tokens for m in session.messages[len(session.messages) - keep:]) if mode else 0
+            if keep >= len(session.messages):
+                return {**base, "reason": "all_within_keep_window", "trace_id": "",
+                        "estimated_active_tokens": estimated, "budget_exceeded": False}
+
+            split = len(session.messages) - keep
+            archived, session.messages = session.messages[:split], session.messages[split:]
+            index = max(session.commit_count, len(session.archives)) + 1
+            archive_id = f"archive_{index:03d}"
+            now = self.clock()
+            task = Task(
+                task_id=self._uuid(),
+                owner=owner,
+                resource_id=session_id,
+                archive_id=archive_id,
+                created=now,
+                plan=self._state.task_plan,
+                script=session.script or CommitScript(),
+            )
+            session.script = None
+            session.archives.append(Archive(archive_id, archived, task.task_id))
+            session.commit_count = index
+            stamp = meta_timestamp(now)
+            session.last_commit_at = stamp
+            session.updated_at = stamp
+            session.mod_time = now
+            self._state.tasks[task.task_id] = task
+            self._state.open_tasks.append(task.task_id)
+            self._settle()
+            return {
+                "session_id": session_id,
+                "status": "accepted",
+                "task_id": task.task_id,
+                "archive_uri": f"{session.uri}/history/{archive_id}",
+                "archived": True,
+                "effective_enable_working_memory": False,
+                "trace_id": "",
+                "estimated_active_tokens": estimated,
+                "budget_exceeded": False,
+            }
+
+    def maybe_auto_commit(self, owner: Owner, session_id: str) -> None:
+        """After a write: commit when the session's policy thresholds are crossed."""
+        with self._lock:
+            session = self.require_session(owner, session_id)
+            policy = session.auto_commit_policy
+            if policy is None or not session.messages:
+                return
+            self._settle()
+            if session.auto_commit_task is not None:
+                task = self._state.tasks.get(session.auto_commit_task)
+                if task is not None and not task.terminal:
+                    return
+            effective = {**AUTO_COMMIT_DEFAULTS, **policy}
+            interval = effective["min_commit_interval_seconds"]
+            now = self.clock()
+            if interval and session.last_auto_commit_at:
+                last = dt.datetime.fromisoformat(session.last_auto_commit_at.replace("Z", "+00:00"))
+                if (now - last).total_seconds() < interval:
+                    return
+            over_tokens = session.pending_tokens > effective["pending_token_threshold"]
+            over_count = session.message_count > effective["message_count_threshold"]
+            if not (over_tokens or over_count):
+                return
+            result = self.commit(owner, session_id, effective["keep_recent_count"])
+            if result["status"] == "accepted":
+                session.last_auto_commit_at = meta_timestamp(now)
+                session.auto_commit_task = result["task_id"]
+
+    def get_task(self, task_id: str, owner: Owner | None, *, poll: bool = False) -> Task | None:
+        """A task visible to ``owner`` (``None``: every task, as root sees them)."""
+        with self._lock:
+            task = self._state.tasks.get(task_id)
+            if task is None or (owner is not None and task.owner != owner):
+                return None
+            if poll and not task.terminal:
+                task.polls_seen += 1
+            self._settle()
+            return task
+
+    def list_tasks(
+        self,
+        owner: Owner | None,
+        *,
+        task_type: str | None = None,
+        status: str | None = None,
+        resource_id: str | None = None,
+        limit: int = 50,
+    ) -> list[Task]:
+        """Tasks visible to ``owner``, newest first, filtered."""
+        with self._lock:
+            self._settle()
+            found = [
+                task for task in reversed(self._state.tasks.values())
+                if (owner is None or task.owner == owner)
+                and (task_type is None or task.task_type == task_type)
+                and (status is None or task.status == status)
+                and (resource_id is None or task.resource_id == resource_id)
+            ]
+            return found[:limit]
+
+    def release_tasks(self, task_id: str | None = None) -> int:
+        """Let tasks waiting for release finish (one, or all); returns how many were released."""
+        with self._lock:
+            released = 0
+            for open_id in list(self._state.open_tasks):
+                task = self._state.tasks[open_id]
+                if task_id in (None, open_id) and task.plan.mode == "release" and not task.released:
+                    task.released = True
+                    released += 1
+            self._settle()
+            return released
+
+    def cancel_task(self, task: Task) -> None:
+        """Cancel an unfinished task; its archive is then never readable."""
+        with self._lock:
+            if task.terminal:
+                raise ApiError("FAILED_PRECONDITION", f"Task is already {task.status}")
+            task.finish("cancelled", self.clock(), error="Task cancelled")
+            self._close_task(task, "failed")
+
+    def settle(self) -> None:
+        """Finish every task whose plan says it is due (reads do this on their own)."""
+        with self._lock:
+            self._settle()
+
+    def _settle(self) -> None:
+        if not self._state.open_tasks:
+            return
+        now = self.clock()
+        for task_id in list(self._state.open_tasks):
+            task = self._state.tasks[task_id]
+            if task.terminal:
+                self._state.open_tasks.remove(task_id)
+            elif task.due(now):
+                self._run_phase_two(task, now)
+            elif task.status == "pending" and (task.polls_seen or task.plan.mode != "polls"):
+                task.status = "running"
+                task.updated = now
+
+    def _run_phase_two(self, task: Task, now: dt.datetime) -> None:
+        session = self.get_session(task.owner, task.resource_id)
+        archive = _find_archive(session, task.archive_id) if session else None
+        if session is None or archive is None:
+            task.finish("failed", now, error=f"Session not found: {task.resource_id}")
+            self._close_task(task, "failed")
+            return
+        if task.script.fail is not None:
+            task.finish("failed", now, error=task.script.fail)
+            self._close_task(task, "failed")
+            return
+        archive.abstract = extractor.abstract_for(archive.archive_id, archive.messages)
+        archive.overview = extractor.overview_for(archive.archive_id, archive.messages)
+        found = extractor.extract(archive.messages, archive.overview)
+        counts = dict(found.counts)
+        if task.script.memories is not None:
+            counts = {**dict.fromkeys(extractor.CATEGORIES, 0), **task.script.memories}
+        usage = dict(found.llm_usage)
+        if task.script.llm_usage is not None:
+            usage = {**dict.fromkeys(LLM_USAGE_KEYS, 0), **task.script.llm_usage}
+            usage.setdefault("total_tokens", usage["prompt_tokens"] + usage["completion_tokens"])
+        memories = dict(session.memories_extracted)
+        for category, count in counts.items():
+            memories[category] = memories.get(category, 0) + count
+        memories["total"] = memories.get("total", 0) + sum(counts.values())
+        session.memories_extracted = memories
+        session.llm_token_usage = {
+            key: session.llm_token_usage.get(key, 0) + usage.get(key, 0) for key in LLM_USAGE_KEYS
+        }
+        session.embedding_tokens += found.embedding_tokens
+        stamp = meta_timestamp(now)
+        session.last_commit_at = stamp
+        session.updated_at = stamp
+        llm = dict(session.llm_token_usage)
+        task.finish("completed", now, result={
+            "session_id": session.session_id,
+            "archive_uri": f"{session.uri}/history/{archive.archive_id}",
+            "memories_extracted": {**counts, "total": sum(counts.values())},
+            "session_skills_extracted": 0,
+            "session_skill_uris": [],
+            "usage_events_extracted": 0,
+            "active_count_updated": 0,
+            "effective_memory_types": list(extractor.CATEGORIES),
+            "agent_evolution_enabled": False,
+            "agent_memory_skip_reason": "",
+            "token_usage": {
+                "llm": llm,
+                "embedding": {"total_tokens": session.embedding_tokens},
+                "total": {
+                    "total_tokens": llm["total_tokens"] + session.embedding_tokens,
+                    "cached_tokens": llm["cached_tokens"],
+                    "reasoning_tokens": llm["reasoning_tokens"],
+                },
+            },
+        })
+        self._close_task(task, "completed")
+
+    def _close_task(self, task: Task, archive_status: str) -> None:
+        session = self.get_session(task.owner, task.resource_id)
+        archive = _find_archive(session, task.archive_id) if session else None
+        if archive is not None:
+            archive.status = archive_status
+        if task.task_id in self._state.open_tasks:
+            self._state.open_tasks.remove(task.task_id)
+
+    def _uuid(self) -> str:
+        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+
+    # -- reading archives and context -----------------------------------------------------
+
+    def get_archive(self, owner: Owner, session_id: str, archive_id: str) -> Archive | None:
+        """A completed archive, or ``None`` (unknown, unfinished or failed)."""
+        with self._lock:
+            session = self.require_session(owner, session_id)
+            self._settle()
+            archive = _find_archive(session, archive_id)
+            return archive if archive is not None and archive.status == "completed" else None
+
+    def context(self, owner: Owner, session_id: str, token_budget: int) -> dict[str, t.Any]:
+        """The session context the real server assembles: overview, messages, stats."""
+        with self._lock:
+            session = self.require_session(owner, session_id)
+            self._settle()
+            return assemble_context(session, token_budget)
+
+    def update_config(
+        self,
+        owner: Owner,
+        session_id: str,
+        *,
+        auto_commit_policy: t.Mapping[str, int] | None | _Keep = KEEP,
+        memory_extraction_config: dict[str, t.Any] | _Keep = KEEP,
+    ) -> Session:
+        """Merge a config change: a policy object merges field by field; ``None`` disables."""
+        with self._lock:
+            session = self.get_session(owner, session_id)
+            if session is None:
+                raise session_not_found_route(session_id)
+            if not isinstance(auto_commit_policy, _Keep):
+                if auto_commit_policy is None:
+                    session.auto_commit_policy = None
+                else:
+                    session.auto_commit_policy = {**(session.auto_commit_policy or {}), **auto_commit_policy}
+            if not isinstance(memory_extraction_config, _Keep):
+                session.memory_extraction_config = memory_extraction_config
+            now = self.clock()
+            session.updated_at = meta_timestamp(now)
+            session.mod_time = now
+            return session
 
     def set_counters(self, owner: Owner, session_id: str, **counters: t.Any) -> Session:
         """Overwrite a session's counters (fixtures and tests use this to seed history)."""
@@ -371,6 +721,94 @@ class SessionStore:
                 else:
                     raise ValueError(f"unknown session counter {name!r}")
             return session
+
+
+def _or(values: t.Mapping[str, t.Any] | None, name: str, default: int) -> int:
+    value = (values or {}).get(name)
+    return default if value is None else int(value)
+
+
+def _find_archive(session: Session | None, archive_id: str) -> Archive | None:
+    if session is None:
+        return None
+    return next((a for a in session.archives if a.archive_id == archive_id), None)
+
+
+def _turn_starts(messages: t.Sequence[Message]) -> list[int]:
+    """Indexes where a logical turn starts: each user message (and the very first message)."""
+    return [i for i, m in enumerate(messages) if i == 0 or m.role == "user"]
+
+
+def _window_size(session: Session) -> int:
+    """How many of the newest live messages the session keeps out of commits and pending tokens.
+
+    Plain mode keeps ``keep_recent_count`` messages. Turn mode keeps the last
+    ``keep_recent_turn_count`` turns (a turn starts at a user message) while they fit in
+    ``retained_message_token_budget``, and at least ``min_raw_tail_steps`` messages.
+    """
+    messages = session.messages
+    if not session.retention_mode:
+        return min(session.keep_recent_count, len(messages))
+    starts = _turn_starts(messages)
+    turns = session.keep_recent_turn_count
+    if turns <= 0 or not starts:
+        kept = 0
+    else:
+        first = starts[-turns] if turns <= len(starts) else 0
+        kept = len(messages) - first
+        while kept > 0 and sum(m.tokens for m in messages[len(messages) - kept:]) > (
+            session.retained_message_token_budget
+        ):
+            later = [s for s in starts if s > len(messages) - kept]
+            kept = len(messages) - later[0] if later else 0
+    return min(len(messages), max(kept, session.min_raw_tail_steps))
+
+
+def _turn_mode_pending(session: Session) -> int:
+    keep = _window_size(session)
+    return sum(m.tokens for m in session.messages[: len(session.messages) - keep])
+
+
+def assemble_context(session: Session, token_budget: int) -> dict[str, t.Any]:
+    """Overview of the newest finished archive, then unfinished archives' and live messages.
+
+    Messages come oldest first; when they do not fit the budget the oldest are dropped.
+    The overview comes only from a completed archive, and only if it fits what remains.
+    """
+    terminal = [a for a in session.archives if a.status != "pending"]
+    newest_terminal = terminal[-1] if terminal else None
+    after = session.archives.index(newest_terminal) + 1 if newest_terminal else 0
+    pending = [m for a in session.archives[after:] for m in a.messages]
+    candidates = pending + session.messages
+    chosen: list[Message] = []
+    used = 0
+    for message in reversed(candidates):
+        if used + message.tokens > token_budget:
+            break
+        chosen.append(message)
+        used += message.tokens
+    chosen.reverse()
+    overview = ""
+    archive_tokens = 0
+    if newest_terminal is not None and newest_terminal.status == "completed":
+        overview_tokens = estimate_text_tokens(newest_terminal.overview)
+        if used + overview_tokens <= token_budget:
+            overview, archive_tokens = newest_terminal.overview, overview_tokens
+    failed = 1 if newest_terminal is not None and newest_terminal.status == "failed" else 0
+    return {
+        "latest_archive_overview": overview,
+        "pre_archive_abstracts": [],
+        "messages": [m.to_dict() for m in chosen],
+        "estimatedTokens": used + archive_tokens,
+        "stats": {
+            "totalArchives": len(session.archives),
+            "includedArchives": 0,
+            "droppedArchives": len(session.archives) - failed,
+            "failedArchives": failed,
+            "activeTokens": used,
+            "archiveTokens": archive_tokens,
+        },
+    }
 
 
 _SETTABLE_COUNTERS = frozenset({

@@ -89,7 +89,7 @@ def install(app: Flask) -> None:
 
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError) -> Response:
-        if exc.status >= 500:
+        if exc.status >= 500 and exc.code != "UNIMPLEMENTED":
             log.error("%s %s -> %s %s", request.method, request.path, exc.code, exc.message)
         return error_response(exc)
 
