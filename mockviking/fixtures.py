@@ -21,6 +21,7 @@ from .errors import ApiError
 from .messages import drafts_from_request
 from .spec import SPEC_URI, Contract
 from .store import Owner, SessionStore
+from .tasks import CommitScript, TaskPlan
 from .validation import translate
 
 _SCHEMA_URI = "urn:mockviking:fixtures"
@@ -34,6 +35,7 @@ FIXTURE_SCHEMA: dict[str, t.Any] = {
     "additionalProperties": False,
     "properties": {
         "root_key": {"type": ["string", "null"], "minLength": 1},
+        "tasks": {"$ref": "#/$defs/task_plan"},
         "accounts": {"type": "array", "items": {"$ref": "#/$defs/account"}},
         "sessions": {"type": "array", "items": {"$ref": "#/$defs/session"}},
     },
@@ -70,6 +72,36 @@ FIXTURE_SCHEMA: dict[str, t.Any] = {
                     "items": {"$ref": f"{SPEC_URI}#/components/schemas/AddMessageRequest"},
                 },
                 "counters": {"$ref": "#/$defs/counters"},
+                "next_commit": {"$ref": "#/$defs/commit_script"},
+            },
+        },
+        "task_plan": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "mode": {"enum": ["immediate", "polls", "delay", "release"]},
+                "polls": {"type": "integer", "minimum": 1},
+                "delay_seconds": {"type": "number", "minimum": 0},
+            },
+        },
+        "commit_script": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "fail": {"type": "string", "minLength": 1},
+                "memories": {"type": "object", "additionalProperties": _INT},
+                "llm_usage": {"$ref": "#/$defs/llm_usage"},
+            },
+        },
+        "llm_usage": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                key: _INT
+                for key in (
+                    "prompt_tokens", "completion_tokens", "total_tokens",
+                    "cached_tokens", "reasoning_tokens",
+                )
             },
         },
         "counters": {
@@ -85,17 +117,7 @@ FIXTURE_SCHEMA: dict[str, t.Any] = {
                 "keep_recent_count": _INT,
                 "embedding_tokens": _INT,
                 "memories_extracted": {"type": "object", "additionalProperties": _INT},
-                "llm_token_usage": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "properties": {
-                        key: _INT
-                        for key in (
-                            "prompt_tokens", "completion_tokens", "total_tokens",
-                            "cached_tokens", "reasoning_tokens",
-                        )
-                    },
-                },
+                "llm_token_usage": {"$ref": "#/$defs/llm_usage"},
             },
         },
     },
@@ -165,6 +187,8 @@ def apply_fixture(store: SessionStore, fixture: Fixture) -> None:
     data = fixture.data
     if data.get("root_key"):
         store.set_root_key(data["root_key"])
+    if "tasks" in data:
+        store.set_task_plan(TaskPlan(**data["tasks"]))
     for index, account in enumerate(data.get("accounts", [])):
         name = f"{fixture.path}: accounts[{index}] ({account['account_id']!r})"
         _apply_account(store, account, name)
@@ -210,6 +234,8 @@ def _apply_session(store: SessionStore, record: t.Mapping[str, t.Any], name: str
         counters = record.get("counters")
         if counters:
             store.set_counters(owner, record["session_id"], **counters)
+        if "next_commit" in record:
+            store.script_next_commit(owner, record["session_id"], CommitScript(**record["next_commit"]))
     except ApiError as exc:
         raise FixtureError(f"{name}: {exc.message}") from exc
 

@@ -613,7 +613,8 @@ class SessionStore:
         usage = dict(found.llm_usage)
         if task.script.llm_usage is not None:
             usage = {**dict.fromkeys(LLM_USAGE_KEYS, 0), **task.script.llm_usage}
-            usage.setdefault("total_tokens", usage["prompt_tokens"] + usage["completion_tokens"])
+            if "total_tokens" not in task.script.llm_usage:
+                usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
         memories = dict(session.memories_extracted)
         for category, count in counts.items():
             memories[category] = memories.get(category, 0) + count

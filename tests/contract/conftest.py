@@ -7,6 +7,7 @@ The parsed contract is shared, so a fresh app costs milliseconds.
 
 from __future__ import annotations
 
+import os
 import typing as t
 from pathlib import Path
 
@@ -50,3 +51,15 @@ def api_key_app(make_api_key_app: t.Callable[[], Flask]) -> Flask:
 def dev_app(make_dev_app: t.Callable[[], Flask]) -> Flask:
     """A fresh dev-mode app for one test function."""
     return make_dev_app()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Gate the thorough ``slow`` variants here: they run with ``-m slow`` or MOCKVIKING_SLOW=1."""
+    markexpr = config.getoption("markexpr", "") or ""
+    if os.environ.get("MOCKVIKING_SLOW") == "1" or ("slow" in markexpr and "not slow" not in markexpr):
+        return
+    here = Path(__file__).resolve().parent
+    skip = pytest.mark.skip(reason="thorough variant: run with -m slow or MOCKVIKING_SLOW=1")
+    for item in items:
+        if "slow" in item.keywords and here in Path(str(item.path)).resolve().parents:
+            item.add_marker(skip)
