@@ -70,9 +70,12 @@ def test_completed_task_reports_memories_and_usage(client: FlaskClient) -> None:
     seed(client)
     task_id = commit(client)["task_id"]
     task = ok(client.get(f"/api/v1/tasks/{task_id}", headers=ALICE))
-    assert task["status"] == "completed" and task["stage"] == "completed"
-    assert task["task_type"] == "session_commit" and task["resource_id"] == "c1"
-    assert task["error"] is None and isinstance(task["processing_seconds"], float)
+    assert task["status"] == "completed"
+    assert task["stage"] == "completed"
+    assert task["task_type"] == "session_commit"
+    assert task["resource_id"] == "c1"
+    assert task["error"] is None
+    assert isinstance(task["processing_seconds"], float)
     memories = task["result"]["memories_extracted"]
     assert memories == {"profile": 1, "preferences": 1, "entities": 1, "events": 0, "cases": 1,
                         "patterns": 0, "tools": 0, "skills": 0, "total": 4}
@@ -147,7 +150,8 @@ def test_seeded_history_continues_archive_numbering(client: FlaskClient) -> None
     result = commit(client, "a1b2c3d4", {})
     assert result["archive_uri"].endswith("/history/archive_004")
     detail = ok(client.get("/api/v1/sessions/a1b2c3d4", headers=ALICE))
-    assert detail["commit_count"] == 4 and detail["message_count"] == 0
+    assert detail["commit_count"] == 4
+    assert detail["message_count"] == 0
     assert detail["memories_extracted"]["total"] > 10  # seeded 10 plus this commit's
 
 
@@ -205,7 +209,9 @@ def test_context_before_and_after_extraction(app: Flask, client: FlaskClient) ->
     assert done["estimatedTokens"] == done["stats"]["activeTokens"] + done["stats"]["archiveTokens"]
     assert done["stats"]["archiveTokens"] > 0
     tight = ok(client.get("/api/v1/sessions/c1/context?token_budget=0", headers=ALICE))
-    assert tight["messages"] == [] and tight["latest_archive_overview"] == "" and tight["estimatedTokens"] == 0
+    assert tight["messages"] == []
+    assert tight["latest_archive_overview"] == ""
+    assert tight["estimatedTokens"] == 0
 
 
 def test_context_budget_drops_the_oldest_messages(client: FlaskClient) -> None:
@@ -236,7 +242,8 @@ def test_scripted_failure(app: Flask, client: FlaskClient) -> None:
         "failed", "failed", "extraction exploded", None)
     error(client.get("/api/v1/sessions/c1/archives/archive_001", headers=ALICE), 404, "NOT_FOUND")
     context = ok(client.get("/api/v1/sessions/c1/context", headers=ALICE))
-    assert context["messages"] == [] and context["stats"]["failedArchives"] == 1
+    assert context["messages"] == []
+    assert context["stats"]["failedArchives"] == 1
     assert context["stats"]["droppedArchives"] == 0
     assert ok(client.get("/api/v1/sessions/c1", headers=ALICE))["memories_extracted"]["total"] == 0
     # The next commit is still accepted and extracts normally.
@@ -252,7 +259,8 @@ def test_scripted_counts(app: Flask, client: FlaskClient) -> None:
         memories={"profile": 2, "skills": 1}, llm_usage={"prompt_tokens": 500, "completion_tokens": 120}))
     commit(client)
     detail = ok(client.get("/api/v1/sessions/c1", headers=ALICE))
-    assert detail["memories_extracted"]["profile"] == 2 and detail["memories_extracted"]["skills"] == 1
+    assert detail["memories_extracted"]["profile"] == 2
+    assert detail["memories_extracted"]["skills"] == 1
     assert detail["memories_extracted"]["total"] == 3
     assert detail["llm_token_usage"] == {"prompt_tokens": 500, "completion_tokens": 120, "total_tokens": 620,
                                          "cached_tokens": 0, "reasoning_tokens": 0}
@@ -276,7 +284,8 @@ def test_task_completes_after_a_delay_of_the_store_clock() -> None:
     assert ok(client.get(f"/api/v1/tasks/{task_id}"))["status"] == "running"
     now[0] += dt.timedelta(seconds=5)
     task = ok(client.get(f"/api/v1/tasks/{task_id}"))
-    assert task["status"] == "completed" and task["processing_seconds"] == 5.0
+    assert task["status"] == "completed"
+    assert task["processing_seconds"] == 5.0
 
 
 def test_tasks_are_scoped_listed_and_cancelled(app: Flask, client: FlaskClient) -> None:
