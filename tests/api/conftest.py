@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from mockviking import Config, create_app
+from mockviking import Config, Contract, create_app, load_contract
 
 ROOT_KEY = "mockviking-root-key"
 ALICE_KEY = "alice-secret-key-0001"
@@ -18,9 +18,15 @@ CAROL_KEY = "carol-secret-key-0003"
 DEV_FIXTURES = str(Path(__file__).resolve().parents[2] / "fixtures" / "dev.yaml")
 
 
+@pytest.fixture(scope="session")
+def contract() -> Contract:
+    """The contract is immutable: load it once for the whole run."""
+    return load_contract()
+
+
 @pytest.fixture
-def app() -> Flask:
-    return create_app(Config(seed=1))
+def app(contract: Contract) -> Flask:
+    return create_app(Config(seed=1), contract=contract)
 
 
 @pytest.fixture
@@ -29,8 +35,8 @@ def client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture
-def dev_client() -> FlaskClient:
-    return create_app(Config(fixtures=(DEV_FIXTURES,), seed=1)).test_client()
+def dev_client(contract: Contract) -> FlaskClient:
+    return create_app(Config(fixtures=(DEV_FIXTURES,), seed=1), contract=contract).test_client()
 
 
 def key(value: str) -> dict[str, str]:
