@@ -68,10 +68,13 @@ def serve(
     except OSError as exc:
         raise UsageProblem(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
     store = app.extensions[EXTENSION].store
-    click.echo(f"mockviking {__version__} serving {server.url} ({store.auth_mode} mode)")
-    sys.stdout.flush()
     logging.basicConfig(level=logging.WARNING, format="mockviking: %(levelname)s %(message)s")
-    server.serve_forever()
+
+    def announce() -> None:
+        click.echo(f"mockviking {__version__} serving {server.url} ({store.auth_mode} mode)")
+        sys.stdout.flush()
+
+    server.serve_forever(on_ready=announce)
     click.echo("mockviking stopped")
 
 

@@ -22,10 +22,6 @@ class ServerError(Exception):
     """The server was used out of order (started twice, stopped before starting)."""
 
 
-class _Stop(Exception):
-    """Raised in the main thread by SIGTERM, to leave the serving loop cleanly."""
-
-
 class MockVikingServer:
     """A mockviking app listening on ``host:port``; ``port=0`` picks a free port."""
 
@@ -45,23 +41,33 @@ class MockVikingServer:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
 
-    def serve_forever(self) -> None:
-        """Serve in this thread until SIGINT or SIGTERM, then close cleanly."""
+    def serve_forever(self, on_ready: t.Callable[[], None] | None = None) -> None:
+        """Serve until SIGINT or SIGTERM, then close cleanly.
+
+        The server runs on its own thread while this one only waits for a signal: a signal
+        handler that raised inside waitress's loop could be swallowed as a channel error.
+        ``on_ready`` runs once the handlers are in place (the CLI prints the URL there), so a
+        signal sent as soon as the URL is seen still stops the server cleanly.
+        """
+        stopping = threading.Event()
 
         def stop(signum: int, frame: types.FrameType | None) -> None:
-            raise _Stop
+            stopping.set()
 
         # Both signals are handled explicitly: a shell starts background jobs with SIGINT
         # ignored, and Python would then never raise KeyboardInterrupt.
         previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
-            self._server.run()
-        except (KeyboardInterrupt, _Stop):
-            pass
+            self.start()
+            if on_ready is not None:
+                on_ready()
+            while not stopping.wait(0.2):
+                pass
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
-            self._close()
+            if self._thread is not None:
+                self.stop()
 
     def start(self) -> None:
         """Serve on a daemon thread."""
@@ -71,21 +77,25 @@ class MockVikingServer:
         self._thread.start()
 
     def _run_quietly(self) -> None:
-        # Closing the sockets from another thread ends the loop with an OSError.
+        # A stop that races with a closing client may end the loop with an OSError.
         with contextlib.suppress(OSError):
             self._server.run()
 
     def stop(self) -> None:
-        """Stop the background thread started by :meth:`start`."""
+        """Stop the server started by :meth:`start`: finish requests in flight, then close."""
         if self._thread is None:
             raise ServerError("the server is not running")
-        self._close()
+        # Let the worker threads finish what they are doing while the loop still runs...
+        self._server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
+
+        def close_everything() -> None:
+            # ...then close every socket from inside the loop: an empty map ends the loop.
+            for channel in list(self._server._map.values()):
+                channel.close()
+
+        self._server.trigger.pull_trigger(close_everything)
         self._thread.join(timeout=5)
         self._thread = None
-
-    def _close(self) -> None:
-        self._server.close()
-        self._server.task_dispatcher.shutdown()
 
     def __enter__(self) -> MockVikingServer:
         self.start()
