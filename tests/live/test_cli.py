@@ -107,7 +107,7 @@ def test_a_signal_right_after_a_request_is_not_lost(sig: int) -> None:
     stop must not be swallowed there as a channel error ("uncaptured python exception,
     closing channel"), leaving the server running.
     """
-    for _ in range(3):
+    for _ in range(2):
         server = start_server()
         try:
             assert httpx.get(f"{server.url}/health", timeout=10).status_code == 200
@@ -125,7 +125,7 @@ def test_a_signal_right_after_the_url_line_stops_cleanly(sig: int) -> None:
     A supervisor that reads the URL and then stops the server at once must get exit code 0
     and "mockviking stopped", not an "Aborted!", a ``_Stop`` traceback or death by signal.
     """
-    for _ in range(4):
+    for _ in range(3):
         server = start_server()
         try:
             exit_code = server.stop(sig, timeout=2.0)
