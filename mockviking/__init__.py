@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from .app import MockViking, create_app
+from .app import create_app
 from .config import Config
 from .errors import ApiError
 from .fixtures import FixtureError
+from .harness import Harness
 from .spec import Contract, SpecError, load_contract
 from .store import Owner, SessionStore
 
@@ -14,7 +15,7 @@ __all__ = [
     "Config",
     "Contract",
     "FixtureError",
-    "MockViking",
+    "Harness",
     "Owner",
     "SessionStore",
     "SpecError",

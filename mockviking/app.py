@@ -7,36 +7,35 @@ and wires validation, auth and the envelope around the handlers.
 
 from __future__ import annotations
 
-import dataclasses
+import hmac
+import logging
+import json
 import time
 import typing as t
 import uuid
 
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
+from werkzeug.exceptions import HTTPException
 
 from . import responses
-from .auth import authenticate
+from .auth import authenticate, peek_identity
+from .clock import Clock
 from .config import Config
+from .control import HANDLERS as CONTROL_HANDLERS
 from .errors import ApiError, Shape
 from .fixtures import load_into
+from .harness import Harness
+from .journal import Journal, RecordedRequest, clip_body, redact_headers
 from .operations import HANDLERS, Call, Handler, Raw
-from .spec import Contract, Operation, SpecError, load_contract
+from .spec import Contract, Operation, SpecError, default_spec_path, load_contract
 from .store import SessionStore
 from .validation import OperationValidator, decode_body
 
 EXTENSION = "mockviking"
+log = logging.getLogger("mockviking")
 
 #: Every rule takes every method, so the 405 answer (and its ``Allow``) is ours, not werkzeug's.
-_ALL_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
-
-
-@dataclasses.dataclass(frozen=True)
-class MockViking:
-    """What an app carries: reach it with ``app.extensions["mockviking"]``."""
-
-    config: Config
-    contract: Contract
-    store: SessionStore
+_ALL_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE")
 
 
 def create_app(
@@ -45,31 +44,37 @@ def create_app(
     store: SessionStore | None = None,
     contract: Contract | None = None,
 ) -> Flask:
-    """Build a mockviking app; a broken contract or fixture raises before anything serves."""
+    """Build a mockviking app; a broken contract or fixture raises before anything serves.
+
+    The app carries its :class:`Harness` as ``app.extensions["mockviking"]``.
+    """
     config = config or Config()
     contract = contract or load_contract(config.spec_path)
-    bindings = bind_operations(contract, HANDLERS)
+    control_contract = load_contract(default_spec_path("control.yaml"))
+    bindings = bind_operations(contract, HANDLERS) + bind_operations(control_contract, CONTROL_HANDLERS)
     if store is None:
-        store = SessionStore(seed=config.seed)
+        store = SessionStore(clock=Clock(), seed=config.seed)
         load_into(store, config.fixture_paths(), contract)
     if config.root_key is not None:
         store.set_root_key(config.root_key)
         store.mark_baseline()
+    harness = Harness(config, contract, control_contract, store, Journal(config.journal_limit))
 
     app = Flask("mockviking")
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    app.extensions[EXTENSION] = MockViking(config, contract, store)
-    responses.install(app)
+    app.extensions[EXTENSION] = harness
+    responses.install(app, harness.errors)
+    app.after_request(_journal_recorder(harness))
 
     by_path: dict[str, dict[str, tuple[Operation, OperationValidator, Handler]]] = {}
     for op, handler in bindings:
-        by_path.setdefault(op.flask_rule, {})[op.method] = (op, OperationValidator(contract, op), handler)
+        source = control_contract if op.access == "control" else contract
+        by_path.setdefault(op.flask_rule, {})[op.method] = (op, OperationValidator(source, op), handler)
     for rule, methods in by_path.items():
         app.add_url_rule(
             rule,
             endpoint=rule,
-            view_func=_make_view(store, methods),
+            view_func=_make_view(harness, methods),
             methods=list(_ALL_METHODS),
             provide_automatic_options=False,
         )
@@ -100,23 +105,19 @@ def _unimplemented(op: Operation) -> Handler:
 
 
 def telemetry_requested(body: t.Any) -> bool:
-    """Whether a body asks for telemetry; unknown options are refused as the real server does."""
+    """Whether a (validated) body asks for telemetry: ``true`` or ``{"summary": true}``."""
     option = body.get("telemetry") if isinstance(body, dict) else None
     if isinstance(option, dict):
-        unknown = sorted(key for key in option if key != "summary")
-        if unknown:
-            raise ApiError("INVALID_ARGUMENT", f"Unsupported telemetry options: {', '.join(unknown)}")
         return bool(option.get("summary"))
     return option is True
 
 
 def _make_view(
-    store: SessionStore,
+    harness: Harness,
     methods: t.Mapping[str, tuple[Operation, OperationValidator, Handler]],
 ) -> t.Callable[..., Response]:
-    # The real server names only the first route that matches the path in ``Allow``: the
-    # first method the contract declares for it.
-    allow = next(iter(methods))
+    allow = ", ".join(methods)
+    store = harness.store
 
     def view(**path_params: str) -> Response:
         entry = methods.get(request.method)
@@ -126,14 +127,23 @@ def _make_view(
                 headers={"Allow": allow},
             )
         op, validator, handler = entry
-        body = decode_body(request.get_data(cache=False), request.headers.get("Content-Type"))
-        identity = authenticate(store, op.access, request.headers)
+        g.operation_id = op.operation_id
+        if op.access == "control":
+            _check_control_token(harness.config)
+        else:
+            fault_response = _apply_fault(harness)
+            if fault_response is not None:
+                return fault_response
+        body = decode_body(request.get_data(), request.headers.get("Content-Type"), allow_yaml=op.yaml_body)
+        identity = None if op.access == "control" else authenticate(store, op.access, request.headers)
+        if identity is not None:
+            g.identity = identity
         if op.roles and identity is not None and identity.role not in op.roles:
             raise ApiError("PERMISSION_DENIED", f"Requires role: {', '.join(op.roles)}")
         valid = validator.validate(path_params, request.args.to_dict(flat=False), request.headers, body)
         wants_telemetry = op.telemetry_operation is not None and telemetry_requested(valid.body)
         started = time.perf_counter()
-        result = handler(Call(store, identity, valid.params, valid.body))
+        result = handler(Call(harness, identity, valid.params, valid.body))
         if isinstance(result, Raw):
             return responses.json_response(result.body, result.status)
         envelope: dict[str, t.Any] = {"status": "ok", "result": result}
@@ -157,4 +167,86 @@ def _make_view(
     return view
 
 
-__all__ = ["EXTENSION", "MockViking", "bind_operations", "create_app"]
+def _check_control_token(config: Config) -> None:
+    token = config.control_token
+    if token is not None and not hmac.compare_digest(
+        request.headers.get("X-Mockviking-Control-Token", ""), token
+    ):
+        raise ApiError(
+            "UNAUTHENTICATED",
+            "The control API needs the X-Mockviking-Control-Token header of this server",
+        )
+
+
+def _apply_fault(harness: Harness) -> Response | None:
+    """Delay, fail, cut or garble this request if a fault rule says so."""
+    caller = peek_identity(harness.store, request.headers)
+    fault = harness.faults.decide(
+        request.method, request.path,
+        caller.account_id if caller else None, caller.user_id if caller else None,
+    )
+    if fault is None:
+        return None
+    g.fault = f"{fault.rule_id}:{fault.action}"
+    if fault.delay_seconds:
+        time.sleep(fault.delay_seconds)
+    if fault.action == "error":
+        assert fault.error is not None
+        raise ApiError(fault.error, fault.message or f"Injected fault ({fault.rule_id}): {fault.error}")
+    if fault.action == "malformed":
+        return Response('{"status":"ok","result":{"session_id"', status=200, mimetype="application/json")
+    if fault.action == "drop":
+        # Promise more than is sent: the server closes the connection mid-body.
+        response = Response('{"status":"ok","res', status=200, mimetype="application/json")
+        response.headers["Content-Length"] = "4096"
+        response.direct_passthrough = True
+        return response
+    return None
+
+
+def _journal_recorder(harness: Harness) -> t.Callable[[Response], Response]:
+    def record(response: Response) -> Response:
+        try:
+            _record(harness, response)
+        except Exception:  # the journal must never turn an answer into an error
+            log.exception("could not record %s %s in the journal", request.method, request.path)
+        return response
+
+    return record
+
+
+def _record(harness: Harness, response: Response) -> None:
+    try:
+        sent: bytes = request.get_data()
+    except HTTPException:  # a body over the size limit is never read
+        sent = b""
+    started = g.get("started")
+    identity = g.get("identity")
+    harness.journal.add(RecordedRequest(
+        seq=harness.journal.next_seq(),
+        time=harness.store.clock().isoformat(),
+        method=request.method,
+        path=request.path,
+        query=request.query_string.decode("latin-1"),
+        headers=redact_headers(request.headers.items()),
+        body=clip_body(_readable(sent, request.mimetype)),
+        status=response.status_code,
+        response=None if response.direct_passthrough else clip_body(_readable(response.get_data(), response.mimetype)),
+        operation_id=g.get("operation_id"),
+        account_id=identity.account_id if identity else None,
+        user_id=identity.user_id if identity else None,
+        duration_ms=round((time.perf_counter() - started) * 1000, 3) if started else 0.0,
+        fault=g.get("fault"),
+    ))
+
+
+def _readable(data: bytes, mimetype: str | None) -> t.Any:
+    """A body as JSON when it parses, as text otherwise, ``None`` when empty."""
+    if not data:
+        return None
+    if (mimetype or "").endswith("json"):
+        try:
+            return json.loads(data)
+        except (ValueError, RecursionError):
+            pass
+    return data.decode("utf-8", errors="replace")

@@ -121,3 +121,16 @@ def identifier_problem(value: str, field: str) -> str | None:
     if not _IDENTIFIER.match(value) or value in (".", "..") or value.count("@") > 1:
         return f"{field} must be alpha_numeric string."
     return None
+
+
+def peek_identity(store: SessionStore, headers: HeaderSource) -> Identity | None:
+    """Who the caller seems to be, without raising: fault rules match on it before auth."""
+    if store.auth_mode == "dev":
+        return Identity(
+            headers.get("X-OpenViking-Account", "").strip() or "default",
+            headers.get("X-OpenViking-User", "").strip() or "default",
+            "root",
+        )
+    key = extract_key(headers)
+    record = store.resolve_key(key) if key else None
+    return Identity(record.account_id, record.user_id, record.role) if record else None

@@ -26,6 +26,10 @@ class Config:
     seed: int | None = None
     #: Largest request body accepted, in bytes.
     max_body_bytes: int = 10 * 1024 * 1024
+    #: Most requests the journal keeps (the oldest drop out).
+    journal_limit: int = 1000
+    #: When set, the control API (``/_mockviking``) needs it in ``X-Mockviking-Control-Token``.
+    control_token: str | None = None
 
     def fixture_paths(self) -> tuple[str, ...]:
         """The fixture files to load."""

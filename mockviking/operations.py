@@ -14,6 +14,7 @@ import typing as t
 
 from .auth import Identity, check_identifier
 from .errors import ApiError, Shape, session_not_found_route, unsafe_segment
+from .harness import Harness
 from .messages import drafts_from_request
 from .store import AUTO_COMMIT_DEFAULTS, Owner, Session, SessionStore
 from .tasks import Task
@@ -36,10 +37,15 @@ _DRIVE_PREFIX = re.compile(r"^[A-Za-z]:")
 class Call:
     """Everything an operation may use about one request."""
 
-    store: SessionStore
+    harness: Harness
     identity: Identity | None
     params: t.Mapping[str, t.Any]
     body: t.Any
+
+    @property
+    def store(self) -> SessionStore:
+        """The OpenViking state."""
+        return self.harness.store
 
     @property
     def caller(self) -> Identity:
@@ -60,10 +66,17 @@ Handler = t.Callable[[Call], t.Any]
 HANDLERS: dict[str, Handler] = {}
 
 
-def operation(func: Handler) -> Handler:
-    """Register ``func`` for the contract operation of the same name."""
-    HANDLERS[func.__name__] = func
-    return func
+def registry(handlers: dict[str, Handler]) -> t.Callable[[Handler], Handler]:
+    """A decorator that registers a function for the contract operation of the same name."""
+
+    def register(func: Handler) -> Handler:
+        handlers[func.__name__] = func
+        return func
+
+    return register
+
+
+operation = registry(HANDLERS)
 
 
 def check_session_id(session_id: str, identity: Identity) -> None:

@@ -66,11 +66,11 @@ def framework_error(exc: HTTPException) -> ApiError:
     return ApiError(code, message, details, shape=Shape.ROUTE, status=status, headers=headers)
 
 
-def install(app: Flask) -> None:
-    """Register the error handlers and the per-response headers on ``app``."""
-    recorded: list[BaseException] = []
-    app.extensions["mockviking.errors"] = recorded
+def install(app: Flask, recorded: list[BaseException]) -> None:
+    """Register the error handlers and the per-response headers on ``app``.
 
+    Unexpected exceptions are appended to ``recorded``, so a test can see them.
+    """
     @app.before_request
     def _request_id() -> None:
         # Like the real server: echo one well-formed id, silently replace anything else.

@@ -22,7 +22,7 @@ import yaml
 SPEC_URI = "urn:mockviking:openapi"
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
-ACCESS_LEVELS = ("public", "tenant", "any", "admin")
+ACCESS_LEVELS = ("public", "tenant", "any", "admin", "control")
 _PARAM_LOCATIONS = ("path", "query", "header")
 
 #: The C loader parses YAML several times faster; fall back where PyYAML was built without it.
@@ -59,6 +59,8 @@ class Operation:
     statuses: frozenset[str]
     roles: tuple[str, ...] = ()
     telemetry_operation: str | None = None
+    #: The body may also be sent as YAML (the control API's fixture upload).
+    yaml_body: bool = False
 
     @property
     def flask_rule(self) -> str:
@@ -93,9 +95,9 @@ class Contract:
         return _walk(self.document, pointer, self.source)
 
 
-def default_spec_path() -> Path:
-    """The contract shipped with the package (``spec/openapi.yaml`` in the repository)."""
-    return Path(str(importlib.resources.files("mockviking").joinpath("contract", "openapi.yaml")))
+def default_spec_path(name: str = "openapi.yaml") -> Path:
+    """A contract shipped with the package (``spec/<name>`` in the repository)."""
+    return Path(str(importlib.resources.files("mockviking").joinpath("contract", name)))
 
 
 def load_contract(path: str | Path | None = None) -> Contract:
@@ -202,6 +204,7 @@ def _build_operation(
 
     body_pointer = None
     body_required = False
+    yaml_body = False
     if "requestBody" in raw:
         body, body_ptr = _resolve(document, raw["requestBody"], f"/paths/{escaped}/{method}/requestBody", source)
         media = body.get("content", {}).get("application/json") if isinstance(body, dict) else None
@@ -209,6 +212,7 @@ def _build_operation(
             raise SpecError(f"{where}: requestBody needs an application/json schema")
         body_pointer = f"{body_ptr}/content/application~1json/schema"
         body_required = bool(body.get("required", False))
+        yaml_body = "application/yaml" in body.get("content", {})
 
     return Operation(
         operation_id=operation_id,
@@ -222,6 +226,7 @@ def _build_operation(
         statuses=frozenset(str(code) for code in responses),
         roles=tuple(roles),
         telemetry_operation=telemetry,
+        yaml_body=yaml_body,
     )
 
 

@@ -15,10 +15,11 @@ import typing as t
 from email.message import Message
 
 import jsonschema
+import yaml
 
 from .auth import HeaderSource
 from .errors import ApiError, Shape
-from .spec import Contract, Operation, Parameter
+from .spec import Contract, Operation, Parameter, YamlLoader
 
 _TRUE = frozenset({"1", "on", "t", "true", "y", "yes"})
 _FALSE = frozenset({"0", "off", "f", "false", "n", "no"})
@@ -50,6 +51,44 @@ class FieldError:
     def as_dict(self) -> dict[str, t.Any]:
         """The JSON form the real server sends."""
         return {"loc": list(self.loc), "message": self.message, "type": self.type}
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class ServiceFailure(FieldError):
+    """A rule the real server checks after validation, answering its own error instead.
+
+    Declared in the contract with ``x-service-error``; it only counts when nothing else in
+    the request is invalid, as the real server reaches its check only then.
+    """
+
+    spec: t.Mapping[str, t.Any] = dataclasses.field(default_factory=dict)
+    value: t.Any = None
+
+
+def service_error(failures: t.Sequence[ServiceFailure]) -> ApiError:
+    """The real server's error for the first failed rule (its failures merged).
+
+    In the rule's ``message`` and ``details``, ``{value}`` stands for the offending value and
+    ``{extra}`` for every offending name, sorted (a ``propertyNames`` rule fails once per name).
+    """
+    first = failures[0]
+    group = [f for f in failures if f.loc == first.loc and f.spec is first.spec]
+    extra = ", ".join(sorted(str(f.value) for f in group))
+
+    def fill(template: t.Any) -> t.Any:
+        if template == "{value}":
+            return first.value
+        if isinstance(template, str):
+            return template.replace("{value}", str(first.value)).replace("{extra}", extra)
+        if isinstance(template, dict):
+            return {key: fill(item) for key, item in template.items()}
+        return template
+
+    spec = first.spec
+    shape = Shape.ROUTE if spec.get("shape") == "route" else Shape.SERVICE
+    details = fill(spec["details"]) if "details" in spec else None
+    return ApiError(spec.get("code", "INVALID_ARGUMENT"), fill(spec.get("message", "Invalid value")), details,
+                    shape=shape)
 
 
 class RequestInvalid(ApiError):
@@ -143,19 +182,28 @@ class OperationValidator:
                     body = self._coercer.coerce(body)
                 errors.extend(translate(self._body.iter_errors(body), ("body",)))
                 payload = body
+        plain = [e for e in errors if not isinstance(e, ServiceFailure)]
+        if plain:
+            raise RequestInvalid(plain)
         if errors:
-            raise RequestInvalid(errors)
+            raise service_error([e for e in errors if isinstance(e, ServiceFailure)])
         return ValidRequest(params, payload)
 
 
-def decode_body(body: bytes, content_type: str | None) -> t.Any:
+def decode_body(body: bytes, content_type: str | None, *, allow_yaml: bool = False) -> t.Any:
     """The JSON value of a body, ``MISSING`` if there is none, or the raw bytes.
 
-    Only a JSON media type is parsed; any other body stays bytes and later fails the object
-    check, as on the real server. Malformed JSON is a validation error at ``body.<pos>``.
+    Only a JSON media type is parsed (and YAML where the operation accepts it); any other
+    body stays bytes and later fails the object check, as on the real server. Malformed JSON
+    is a validation error at ``body.<pos>``.
     """
     if not body:
         return MISSING
+    if allow_yaml and is_yaml_media_type(content_type):
+        try:
+            return yaml.load(body, Loader=YamlLoader)  # noqa: S506 - a safe loader
+        except yaml.YAMLError as exc:
+            raise ApiError("INVALID_ARGUMENT", f"The body is not valid YAML: {exc}", shape=Shape.ROUTE) from exc
     if not is_json_media_type(content_type):
         return body
     try:
@@ -166,6 +214,12 @@ def decode_body(body: bytes, content_type: str | None) -> t.Any:
         ) from exc
     except (UnicodeDecodeError, RecursionError, ValueError) as exc:
         raise body_parse_error() from exc
+
+
+def is_yaml_media_type(content_type: str | None) -> bool:
+    """True for ``application/yaml``, ``application/x-yaml`` and ``text/yaml``."""
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    return media in ("application/yaml", "application/x-yaml", "text/yaml")
 
 
 def is_json_media_type(content_type: str | None) -> bool:
@@ -249,7 +303,11 @@ def translate(
         f.loc[: len(m.loc)] == m.loc for f in fields
     )]
     # jsonschema reports each missing property separately, and each report names them all.
-    return list(dict.fromkeys(before_errors + fields + models))
+    unique: list[FieldError] = []
+    for item in before_errors + fields + models:
+        if isinstance(item, ServiceFailure) or item not in unique:
+            unique.append(item)
+    return unique
 
 
 def _loc(prefix: tuple[str, ...], error: jsonschema.ValidationError) -> tuple[str, ...]:
@@ -266,6 +324,11 @@ def _translate_one(error: jsonschema.ValidationError, prefix: tuple[str, ...]) -
     value: t.Any = error.validator_value
     instance: t.Any = error.instance
 
+    service = schema.get("x-service-error")
+    if isinstance(service, dict):
+        return [(_service_failure(loc, service, instance), "field")]
+    if schema.get("x-coerce") == "integer" and keyword in ("anyOf", "type"):
+        return [(_lax_integer_error(loc, instance, schema), "field")]
     custom = schema.get("x-error-message")
     if custom and keyword in ("anyOf", "oneOf", "pattern", "not", "allOf"):
         if schema.get("x-error-mode") == "before":
@@ -273,8 +336,6 @@ def _translate_one(error: jsonschema.ValidationError, prefix: tuple[str, ...]) -
         else:
             kind = "model" if keyword in ("anyOf", "oneOf", "allOf") and "properties" in schema else "field"
         return [(FieldError(loc, custom, schema.get("x-error-type", "value_error")), kind)]
-    if schema.get("x-coerce") == "integer" and keyword in ("anyOf", "type"):
-        return [(_type_error(loc, "integer", instance, schema), "field")]
     if keyword == "required":
         missing = [name for name in value if isinstance(instance, dict) and name not in instance]
         return [(FieldError(loc + (name,), "Field required", "missing"), "field") for name in missing]
@@ -290,6 +351,32 @@ def _translate_one(error: jsonschema.ValidationError, prefix: tuple[str, ...]) -
             for key in extras
         ]
     return [(_keyword_error(loc, str(keyword), value, instance), "field")]
+
+
+def _service_failure(
+    loc: tuple[str, ...], spec: t.Mapping[str, t.Any], instance: t.Any
+) -> ServiceFailure:
+    return ServiceFailure(loc, str(spec.get("message", "Invalid value")), "service_error", spec, instance)
+
+
+def _lax_integer_error(loc: tuple[str, ...], instance: t.Any, schema: t.Mapping[str, t.Any]) -> FieldError:
+    """A lax integer that failed: not an integer at all, or one outside its bounds or rule."""
+    if not isinstance(instance, int) or isinstance(instance, bool):
+        return _type_error(loc, "integer", instance, schema)
+    custom = schema.get("x-error-message")
+    if custom:
+        return FieldError(loc, custom, schema.get("x-error-type", "value_error"))
+    for branch in schema.get("anyOf", []):
+        if isinstance(branch, dict) and branch.get("type") == "integer":
+            for keyword in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+                bound = branch.get(keyword)
+                failed = bound is not None and (
+                    (keyword == "minimum" and instance < bound) or (keyword == "maximum" and instance > bound)
+                    or (keyword == "exclusiveMinimum" and instance <= bound)
+                    or (keyword == "exclusiveMaximum" and instance >= bound))
+                if failed:
+                    return _keyword_error(loc, keyword, bound, instance)
+    return _type_error(loc, "integer", instance, schema)
 
 
 def _translate_union(error: jsonschema.ValidationError, prefix: tuple[str, ...]) -> _Translated:

@@ -27,11 +27,12 @@ def test_unknown_route(client: FlaskClient, path: str) -> None:
 @pytest.mark.parametrize(
     ("method", "path", "allow"),
     [
-        ("PUT", "/api/v1/sessions/s1", "GET"),
-        ("PATCH", "/api/v1/sessions/s1", "GET"),
-        ("POST", "/api/v1/sessions/s1", "GET"),
-        ("OPTIONS", "/api/v1/sessions/s1", "GET"),
-        ("DELETE", "/api/v1/sessions", "POST"),
+        ("PUT", "/api/v1/sessions/s1", "GET, DELETE"),
+        ("PATCH", "/api/v1/sessions/s1", "GET, DELETE"),
+        ("POST", "/api/v1/sessions/s1", "GET, DELETE"),
+        ("OPTIONS", "/api/v1/sessions/s1", "GET, DELETE"),
+        ("TRACE", "/api/v1/sessions/s1", "GET, DELETE"),
+        ("DELETE", "/api/v1/sessions", "POST, GET"),
         ("GET", "/api/v1/sessions/s1/messages", "POST"),
         ("GET", "/api/v1/sessions/s1/messages/batch", "POST"),
         ("POST", "/health", "GET"),
@@ -47,7 +48,7 @@ def test_wrong_method(client: FlaskClient, method: str, path: str, allow: str) -
 def test_head_is_not_allowed_either(client: FlaskClient) -> None:
     response = client.head("/api/v1/sessions/s1", headers=ALICE)
     assert response.status_code == 405
-    assert response.headers["Allow"] == "GET"
+    assert response.headers["Allow"] == "GET, DELETE"
     assert response.data == b""
 
 
@@ -170,6 +171,6 @@ def test_an_internal_error_is_an_envelope_and_is_recorded(app: Flask, monkeypatc
         "error": {"code": "INTERNAL", "message": "Internal server error", "details": None},
         "telemetry": None, "profile": None,
     }
-    recorded = app.extensions["mockviking.errors"]
+    recorded = app.extensions["mockviking"].errors
     assert len(recorded) == 1
     assert str(recorded[0]) == "boom"

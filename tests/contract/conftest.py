@@ -54,9 +54,10 @@ def dev_app(make_dev_app: t.Callable[[], Flask]) -> Flask:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Gate the thorough ``slow`` variants here: they run with ``-m slow`` or MOCKVIKING_SLOW=1."""
+    """Gate this folder's thorough ``slow`` variants: ``-m slow`` or MOCKVIKING_SLOW=1 runs them."""
     markexpr = config.getoption("markexpr", "") or ""
-    if os.environ.get("MOCKVIKING_SLOW") == "1" or ("slow" in markexpr and "not slow" not in markexpr):
+    asked = "slow" in markexpr and "not slow" not in markexpr
+    if asked or os.environ.get("MOCKVIKING_SLOW") == "1":
         return
     here = Path(__file__).resolve().parent
     skip = pytest.mark.skip(reason="thorough variant: run with -m slow or MOCKVIKING_SLOW=1")

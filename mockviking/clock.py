@@ -1,0 +1,57 @@
+"""The server's clock, which tests can freeze and move: timestamps, task delays, intervals.
+
+Everything in mockviking that needs the time asks the store's clock, so freezing it makes
+every timestamp of a run predictable. No Flask here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+
+class Clock:
+    """Real UTC time, until frozen; frozen time moves only when advanced."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._frozen: dt.datetime | None = None
+        self._offset = dt.timedelta(0)
+
+    def __call__(self) -> dt.datetime:
+        with self._lock:
+            if self._frozen is not None:
+                return self._frozen
+            return dt.datetime.now(dt.timezone.utc) + self._offset
+
+    @property
+    def frozen(self) -> bool:
+        """Whether time stands still."""
+        return self._frozen is not None
+
+    def freeze(self, at: dt.datetime | None = None) -> dt.datetime:
+        """Stop time, at ``at`` (timezone-aware) or now."""
+        with self._lock:
+            if at is not None and at.tzinfo is None:
+                raise ValueError("a frozen time needs a timezone, e.g. 2026-03-23T10:00:00Z")
+            now = dt.datetime.now(dt.timezone.utc) + self._offset
+            self._frozen = (at or now).astimezone(dt.timezone.utc)
+            return self._frozen
+
+    def advance(self, seconds: float) -> dt.datetime:
+        """Move time forward (frozen or not)."""
+        if seconds < 0:
+            raise ValueError("time only moves forward: seconds must not be negative")
+        step = dt.timedelta(seconds=seconds)
+        with self._lock:
+            if self._frozen is not None:
+                self._frozen += step
+                return self._frozen
+            self._offset += step
+            return dt.datetime.now(dt.timezone.utc) + self._offset
+
+    def resume(self) -> None:
+        """Let time run again, from the real time (any advance is forgotten)."""
+        with self._lock:
+            self._frozen = None
+            self._offset = dt.timedelta(0)

@@ -1,0 +1,45 @@
+"""Everything one running mockviking holds, in one object the handlers and the plugin share.
+
+The store keeps the OpenViking state; the harness adds what tests need around it: the
+clock, the request journal, the fault rules and the errors raised inside the server.
+No Flask here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from .clock import Clock
+from .config import Config
+from .faults import FaultSet
+from .journal import Journal
+from .spec import Contract
+from .store import SessionStore
+
+
+@dataclasses.dataclass
+class Harness:
+    """The state and the test controls of one app."""
+
+    config: Config
+    contract: Contract
+    control_contract: Contract
+    store: SessionStore
+    journal: Journal
+    faults: FaultSet = dataclasses.field(default_factory=FaultSet)
+    #: Exceptions raised while handling requests (each was answered as a 500).
+    errors: list[BaseException] = dataclasses.field(default_factory=list)
+
+    @property
+    def clock(self) -> Clock | None:
+        """The store's clock, when it can be frozen and advanced."""
+        return self.store.clock if isinstance(self.store.clock, Clock) else None
+
+    def reset(self) -> None:
+        """Back to the fixtures: state, journal, fault rules, errors and clock."""
+        self.store.reset()
+        self.journal.clear()
+        self.faults.clear()
+        self.errors.clear()
+        if self.clock is not None:
+            self.clock.resume()

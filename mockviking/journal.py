@@ -1,0 +1,171 @@
+"""The request journal: what clients sent and got, bounded, with credentials redacted.
+
+Tests assert on it ("did my code add exactly two messages?"), and its failure messages
+show the near misses, because "not called" is rarely the whole story. No Flask here.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import fnmatch
+import threading
+import typing as t
+
+#: Headers whose values never enter the journal.
+SECRET_HEADERS = frozenset({"x-api-key", "authorization", "x-mockviking-control-token", "cookie"})
+REDACTED = "[REDACTED]"
+_MAX_BODY_CHARS = 65536
+
+
+@dataclasses.dataclass(frozen=True)
+class RecordedRequest:
+    """One request and the answer it got."""
+
+    seq: int
+    time: str
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]
+    body: t.Any
+    status: int
+    response: t.Any
+    operation_id: str | None
+    account_id: str | None
+    user_id: str | None
+    duration_ms: float
+    fault: str | None = None
+    violations: tuple[dict[str, t.Any], ...] = ()
+
+    def to_dict(self) -> dict[str, t.Any]:
+        """The JSON form served by the control API."""
+        data = dataclasses.asdict(self)
+        data["violations"] = list(self.violations)
+        return data
+
+    def describe(self) -> str:
+        """One line for failure messages."""
+        where = f"{self.method} {self.path}" + (f"?{self.query}" if self.query else "")
+        op = f" ({self.operation_id})" if self.operation_id else ""
+        return f"#{self.seq} {where}{op} -> {self.status}"
+
+
+def redact_headers(headers: t.Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Headers with credentials replaced; names keep their case, repeats are joined."""
+    out: dict[str, str] = {}
+    for name, value in headers:
+        shown = REDACTED if name.lower() in SECRET_HEADERS else value
+        out[name] = f"{out[name]}, {shown}" if name in out else shown
+    return out
+
+
+def clip_body(body: t.Any) -> t.Any:
+    """A body small enough to keep: long text is cut, JSON values are kept as they are."""
+    if isinstance(body, str) and len(body) > _MAX_BODY_CHARS:
+        return body[:_MAX_BODY_CHARS] + f"... [{len(body) - _MAX_BODY_CHARS} more characters]"
+    return body
+
+
+@dataclasses.dataclass(frozen=True)
+class RequestFilter:
+    """Which journal entries a query or assertion is about; every given field must match."""
+
+    method: str | None = None
+    #: A path, or a glob such as ``/api/v1/sessions/*/messages``.
+    path: str | None = None
+    operation_id: str | None = None
+    status: int | None = None
+    account_id: str | None = None
+    user_id: str | None = None
+    #: Keys that must be present with these values in the JSON body.
+    body: t.Mapping[str, t.Any] | None = None
+    include_control: bool = False
+
+    def matches(self, entry: RecordedRequest) -> bool:
+        """Whether the entry fits."""
+        if not self.include_control and entry.path.startswith("/_mockviking"):
+            return False
+        checks = (
+            (self.method, lambda v: entry.method == v.upper()),
+            (self.path, lambda v: fnmatch.fnmatchcase(entry.path, v)),
+            (self.operation_id, lambda v: entry.operation_id == v),
+            (self.status, lambda v: entry.status == v),
+            (self.account_id, lambda v: entry.account_id == v),
+            (self.user_id, lambda v: entry.user_id == v),
+            (self.body, lambda v: isinstance(entry.body, dict) and all(
+                entry.body.get(k, _MISSING) == want for k, want in v.items())),
+        )
+        return all(value is None or test(value) for value, test in checks)
+
+    def score(self, entry: RecordedRequest) -> int:
+        """How many of the given fields match: ranks the near misses."""
+        fields = [f for f in ("method", "path", "operation_id", "status", "account_id", "user_id", "body")
+                  if getattr(self, f) is not None]
+        return sum(RequestFilter(**{f: getattr(self, f)}, include_control=True).matches(entry) for f in fields)
+
+
+_MISSING = object()
+
+
+class Journal:
+    """A bounded, thread-safe log of requests (the oldest entries drop out first)."""
+
+    def __init__(self, limit: int = 1000) -> None:
+        if limit < 1:
+            raise ValueError("the journal limit must be at least 1")
+        self._entries: collections.deque[RecordedRequest] = collections.deque(maxlen=limit)
+        self._lock = threading.Lock()
+        self._seq = 0
+        self.limit = limit
+
+    def next_seq(self) -> int:
+        """Reserve the sequence number of the next entry."""
+        with self._lock:
+            self._seq += 1
+            return self._seq
+
+    def add(self, entry: RecordedRequest) -> None:
+        """Record one exchange."""
+        with self._lock:
+            self._entries.append(entry)
+
+    def clear(self) -> None:
+        """Forget every entry."""
+        with self._lock:
+            self._entries.clear()
+
+    def entries(self, where: RequestFilter | None = None, limit: int | None = None) -> list[RecordedRequest]:
+        """Matching entries, oldest first (the newest ``limit`` of them)."""
+        where = where or RequestFilter()
+        with self._lock:
+            found = [e for e in self._entries if where.matches(e)]
+        return found[-limit:] if limit else found
+
+    def assert_called(self, where: RequestFilter, times: int | None = None) -> list[RecordedRequest]:
+        """Raise ``AssertionError`` unless matching requests were made (exactly ``times`` if given)."""
+        found = self.entries(where)
+        if (times is None and found) or (times is not None and len(found) == times):
+            return found
+        wanted = "at least once" if times is None else f"{times} time(s)"
+        lines = [f"expected a request matching {_describe(where)} {wanted}, found {len(found)}"]
+        lines += [f"  matched: {e.describe()}" for e in found[:10]]
+        with self._lock:
+            everything = list(self._entries)
+        near = sorted((e for e in everything if not where.matches(e)), key=where.score, reverse=True)[:5]
+        if near:
+            lines.append("closest other requests:")
+            lines += [f"  {e.describe()}" for e in near]
+        elif not everything:
+            lines.append("the journal is empty")
+        raise AssertionError("\n".join(lines))
+
+    def assert_not_called(self, where: RequestFilter) -> None:
+        """Raise ``AssertionError`` if any request matches."""
+        self.assert_called(where, times=0)
+
+
+def _describe(where: RequestFilter) -> str:
+    given = {f.name: getattr(where, f.name) for f in dataclasses.fields(where)
+             if getattr(where, f.name) not in (None, False)}
+    return ", ".join(f"{k}={v!r}" for k, v in given.items()) or "(anything)"
