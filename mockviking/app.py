@@ -70,6 +70,7 @@ def create_app(
     for op, handler in bindings:
         source = control_contract if op.access == "control" else contract
         by_path.setdefault(op.flask_rule, {})[op.method] = (op, OperationValidator(source, op), handler)
+    app.extensions["mockviking.allow"] = {rule: ", ".join(methods) for rule, methods in by_path.items()}
     for rule, methods in by_path.items():
         app.add_url_rule(
             rule,

@@ -99,7 +99,11 @@ def install(app: Flask, recorded: list[BaseException]) -> None:
             redirect = _slash_redirect(app)
             if redirect is not None:
                 return redirect
-        return error_response(framework_error(exc))
+        error = framework_error(exc)
+        if isinstance(exc, MethodNotAllowed):
+            # A method no rule takes (QUERY, CONNECT...): name the methods the path declares.
+            error.headers["Allow"] = _declared_methods(app, exc)
+        return error_response(error)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
@@ -139,3 +143,12 @@ def _slash_redirect(app: Flask) -> Response | None:
     response = Response(b"", status=307, headers={"Location": location})
     del response.headers["Content-Type"]
     return response
+
+
+def _declared_methods(app: Flask, exc: MethodNotAllowed) -> str:
+    adapter = app.url_map.bind_to_environ(request.environ)
+    try:
+        endpoint, _ = adapter.match(method=(exc.valid_methods or ["GET"])[0])
+    except HTTPException:
+        return ", ".join(exc.valid_methods or [])
+    return str(app.extensions.get("mockviking.allow", {}).get(endpoint, ""))
