@@ -148,7 +148,7 @@ def _slash_redirect(app: Flask) -> Response | None:
 def _declared_methods(app: Flask, exc: MethodNotAllowed) -> str:
     adapter = app.url_map.bind_to_environ(request.environ)
     try:
-        endpoint, _ = adapter.match(method=(exc.valid_methods or ["GET"])[0])
+        endpoint, _ = adapter.match(method=next(iter(exc.valid_methods or ["GET"])))
     except HTTPException:
         return ", ".join(exc.valid_methods or [])
     return str(app.extensions.get("mockviking.allow", {}).get(endpoint, ""))
