@@ -8,8 +8,8 @@ and wires validation, auth and the envelope around the handlers.
 from __future__ import annotations
 
 import hmac
-import logging
 import json
+import logging
 import time
 import typing as t
 import uuid

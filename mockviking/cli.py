@@ -6,7 +6,9 @@ file exits with code 2 and a message naming the file, the record and the reason.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
+import secrets
 import sys
 
 import click
@@ -43,6 +45,9 @@ def main() -> None:
 @click.option("--seed", default=None, type=int, help="Seed for generated ids and keys.")
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256),
               help="Worker threads of the WSGI server.")
+@click.option("--control-token", default=None,
+              help="Token the control API (/_mockviking) requires in X-Mockviking-Control-Token. "
+                   "Off on loopback; generated (and printed) when binding beyond it.")
 def serve(
     host: str,
     port: int,
@@ -51,13 +56,17 @@ def serve(
     spec_path: str | None,
     seed: int | None,
     threads: int,
+    control_token: str | None,
 ) -> None:
     """Serve the mock until SIGINT or SIGTERM. The first line printed has the URL."""
+    if control_token is None and not is_loopback(host):
+        control_token = secrets.token_urlsafe(24)
     config = Config(
         spec_path=spec_path,
         fixtures=fixtures or None,
         root_key=root_key,
         seed=seed,
+        control_token=control_token,
     )
     try:
         app = create_app(config)
@@ -72,10 +81,22 @@ def serve(
 
     def announce() -> None:
         click.echo(f"mockviking {__version__} serving {server.url} ({store.auth_mode} mode)")
+        if control_token is not None:
+            click.echo(f"control API token (X-Mockviking-Control-Token): {control_token}")
         sys.stdout.flush()
 
     server.serve_forever(on_ready=announce)
     click.echo("mockviking stopped")
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` only listens on this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 @main.command("check-fixtures")
