@@ -114,7 +114,8 @@ class FaultSet:
             fields.setdefault("id", f"fault-{self._next_id}")
             if any(rule.id == fields["id"] for rule in self._rules):
                 raise ValueError(f"a fault rule with id {fields['id']!r} exists")
-            unknown = set(fields) - {f.name for f in dataclasses.fields(FaultRule)} | ({"matched", "fired"} & set(fields))
+            settable = {f.name for f in dataclasses.fields(FaultRule)} - {"matched", "fired"}
+            unknown = set(fields) - settable
             if unknown:
                 raise ValueError(f"unknown fault rule field(s): {', '.join(sorted(unknown))}")
             rule = FaultRule(**fields)

@@ -31,7 +31,10 @@ def test_reset_returns_to_the_fixtures(client: FlaskClient) -> None:
 
 
 def test_load_fixtures_yaml_and_json_and_baseline(client: FlaskClient) -> None:
-    yaml_doc = "sessions:\n  - {account_id: default, user_id: alice, session_id: from-yaml, messages: [{role: user, content: yo}]}\n"
+    yaml_doc = (
+        "sessions:\n"
+        "  - {account_id: default, user_id: alice, session_id: from-yaml, messages: [{role: user, content: yo}]}\n"
+    )
     result = ok(client.post("/_mockviking/fixtures", data=yaml_doc, content_type="application/yaml"))
     assert result == {"done": True, "sessions": 1}
     ok(client.post("/_mockviking/fixtures?baseline=true", json={"sessions": [
@@ -59,7 +62,8 @@ def test_state_round_trip(client: FlaskClient, contract: t.Any) -> None:
     ok(add(client, "hello"))
     assert client.post("/api/v1/sessions/c/commit", headers=ALICE, json={}).status_code == 200
     exported = ok(client.get("/_mockviking/state"))
-    assert exported["format"] == "mockviking-state" and exported["version"] == 1
+    assert exported["format"] == "mockviking-state"
+    assert exported["version"] == 1
     other = create_app(Config(fixtures=()), contract=contract).test_client()
     ok(other.put("/_mockviking/state", json=exported))
     assert ok(other.get("/_mockviking/state")) == exported
@@ -95,7 +99,8 @@ def test_journal_filters_redacts_and_clears(client: FlaskClient) -> None:
     assert [e["status"] for e in ok(client.get("/_mockviking/requests?status=404"))] == [404]
     assert len(ok(client.get("/_mockviking/requests?path=/api/v1/sessions/*/messages&method=post"))) == 1
     assert len(ok(client.get("/_mockviking/requests?limit=1"))) == 1
-    assert any(e["path"] == "/_mockviking/requests" for e in ok(client.get("/_mockviking/requests?include_control=true")))
+    with_control = ok(client.get("/_mockviking/requests?include_control=true"))
+    assert any(e["path"] == "/_mockviking/requests" for e in with_control)
     ok(client.delete("/_mockviking/requests"))
     assert ok(client.get("/_mockviking/requests")) == []
 
@@ -133,7 +138,8 @@ def test_fault_error_envelope_and_custom_message(client: FlaskClient) -> None:
 def test_malformed_fault(client: FlaskClient) -> None:
     ok(client.post("/_mockviking/faults", json={"path": "/health", "malformed": True}))
     response = client.get("/health")
-    assert response.status_code == 200 and response.mimetype == "application/json"
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
     with pytest.raises(ValueError, match="Expecting|Unterminated"):
         json.loads(response.data)
 
@@ -241,6 +247,7 @@ def test_control_token(contract: t.Any) -> None:
 
 def test_control_routes_are_validated_and_405(client: FlaskClient) -> None:
     response = client.get("/_mockviking/reset")
-    assert response.status_code == 405 and response.headers["Allow"] == "POST"
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "POST"
     err = error(client.get("/_mockviking/requests?status=abc"), 400, "INVALID_ARGUMENT")
     assert err["details"]["validation_errors"][0]["loc"] == ["query", "status"]
