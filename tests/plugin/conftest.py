@@ -1,6 +1,26 @@
+"""Tests of the pytest plugin itself, mostly through ``pytester`` (inner pytest runs).
+
+``pytester`` is enabled here with ``import_plugin`` rather than ``pytest_plugins``: pytest
+refuses ``pytest_plugins`` in a conftest that is not top level, and this one is only
+collected late when the whole suite runs.
+"""
+
+from __future__ import annotations
+
+import os
+
 import pytest
 
 
 def pytest_configure(config: pytest.Config) -> None:
     if not config.pluginmanager.has_plugin("pytester"):
         config.pluginmanager.import_plugin("pytester")
+
+
+@pytest.fixture
+def hermetic_sdk(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No user ovcli.conf or OPENVIKING_* variable may leak into an SDK client."""
+    for name in list(os.environ):
+        if name.startswith("OPENVIKING_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("OPENVIKING_CLI_CONFIG_FILE", "/nonexistent")
