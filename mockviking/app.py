@@ -18,6 +18,7 @@ from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from . import responses
+from .responses import record_route_violation
 from .auth import authenticate, peek_identity
 from .clock import Clock
 from .config import Config
@@ -30,6 +31,7 @@ from .operations import HANDLERS, Call, Handler, Raw
 from .spec import Contract, Operation, SpecError, default_spec_path, load_contract
 from .store import SessionStore
 from .validation import OperationValidator, decode_body
+from .violations import Violation
 
 EXTENSION = "mockviking"
 log = logging.getLogger("mockviking")
@@ -63,7 +65,7 @@ def create_app(
     app = Flask("mockviking")
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
     app.extensions[EXTENSION] = harness
-    responses.install(app, harness.errors)
+    responses.install(app, harness.errors, harness.violations)
     app.after_request(_journal_recorder(harness))
 
     by_path: dict[str, dict[str, tuple[Operation, OperationValidator, Handler]]] = {}
@@ -123,6 +125,7 @@ def _make_view(
     def view(**path_params: str) -> Response:
         entry = methods.get(request.method)
         if entry is None:
+            record_route_violation(harness.violations, "method_not_allowed", allow)
             raise ApiError(
                 "UNKNOWN", "Method Not Allowed", shape=Shape.ROUTE, status=405,
                 headers={"Allow": allow},
@@ -135,13 +138,18 @@ def _make_view(
             fault_response = _apply_fault(harness)
             if fault_response is not None:
                 return fault_response
-        body = decode_body(request.get_data(), request.headers.get("Content-Type"), allow_yaml=op.yaml_body)
-        identity = None if op.access == "control" else authenticate(store, op.access, request.headers)
-        if identity is not None:
-            g.identity = identity
-        if op.roles and identity is not None and identity.role not in op.roles:
-            raise ApiError("PERMISSION_DENIED", f"Requires role: {', '.join(op.roles)}")
-        valid = validator.validate(path_params, request.args.to_dict(flat=False), request.headers, body)
+        try:
+            body = decode_body(request.get_data(), request.headers.get("Content-Type"), allow_yaml=op.yaml_body)
+            identity = None if op.access == "control" else authenticate(store, op.access, request.headers)
+            if identity is not None:
+                g.identity = identity
+            if op.roles and identity is not None and identity.role not in op.roles:
+                raise ApiError("PERMISSION_DENIED", f"Requires role: {', '.join(op.roles)}")
+            valid = validator.validate(path_params, request.args.to_dict(flat=False), request.headers, body)
+        except ApiError as exc:
+            if exc.violations and op.access != "control":
+                _record_violations(harness, op, exc.violations)
+            raise
         wants_telemetry = op.telemetry_operation is not None and telemetry_requested(valid.body)
         started = time.perf_counter()
         result = handler(Call(harness, identity, valid.params, valid.body))
@@ -166,6 +174,16 @@ def _make_view(
         return responses.json_response(envelope)
 
     return view
+
+
+def _record_violations(harness: Harness, op: Operation, failures: t.Iterable[t.Any]) -> None:
+    found = [
+        Violation(request.method, request.path, op.operation_id, ".".join(f.loc), f.type, f.message, f.value)
+        for f in failures
+    ]
+    for violation in found:
+        harness.violations.add(violation)
+    g.violations = [v.to_dict() for v in found]
 
 
 def _check_control_token(config: Config) -> None:
@@ -238,6 +256,7 @@ def _record(harness: Harness, response: Response) -> None:
         user_id=identity.user_id if identity else None,
         duration_ms=round((time.perf_counter() - started) * 1000, 3) if started else 0.0,
         fault=g.get("fault"),
+        violations=tuple(g.get("violations", ())),
     ))
 
 

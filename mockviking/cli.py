@@ -10,10 +10,11 @@ import ipaddress
 import logging
 import secrets
 import sys
+from pathlib import Path
 
 import click
 
-from . import __version__
+from . import __version__, violations
 from .app import EXTENSION, create_app
 from .config import Config
 from .fixtures import FixtureError, load_fixture
@@ -45,6 +46,9 @@ def main() -> None:
 @click.option("--seed", default=None, type=int, help="Seed for generated ids and keys.")
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256),
               help="Worker threads of the WSGI server.")
+@click.option("--report", "reports", multiple=True, type=click.Path(dir_okay=False),
+              help="At shutdown, write the requests that broke the contract to this file: JUnit XML "
+                   "if it ends in .xml, JSON otherwise (repeatable).")
 @click.option("--control-token", default=None,
               help="Token the control API (/_mockviking) requires in X-Mockviking-Control-Token. "
                    "Off on loopback; generated (and printed) when binding beyond it.")
@@ -56,6 +60,7 @@ def serve(
     spec_path: str | None,
     seed: int | None,
     threads: int,
+    reports: tuple[str, ...],
     control_token: str | None,
 ) -> None:
     """Serve the mock until SIGINT or SIGTERM. The first line printed has the URL."""
@@ -86,6 +91,12 @@ def serve(
         sys.stdout.flush()
 
     server.serve_forever(on_ready=announce)
+    harness = app.extensions[EXTENSION]
+    for path in reports:
+        text = violations.to_junit(harness.violations) if path.endswith(".xml") else violations.to_json(
+            harness.violations)
+        Path(path).write_text(text, encoding="utf-8")
+        click.echo(f"contract report ({len(harness.violations.all())} violation(s)) written to {path}")
     click.echo("mockviking stopped")
 
 

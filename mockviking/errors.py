@@ -60,6 +60,8 @@ class ApiError(Exception):
         self.shape = shape
         self.status = status if status is not None else CODE_TO_STATUS.get(code, 500)
         self.headers = headers or {}
+        #: The contract rules the request broke, when that is why it is refused (field errors).
+        self.violations: tuple[t.Any, ...] = ()
 
     def error_body(self) -> dict[str, t.Any]:
         """The ``error`` object of the envelope."""

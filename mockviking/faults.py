@@ -131,9 +131,10 @@ class FaultSet:
             return removed
 
     def clear(self) -> None:
-        """Drop every rule."""
+        """Drop every rule (ids start again from ``fault-1``)."""
         with self._lock:
             self._rules = []
+            self._next_id = 0
 
     def rules(self) -> list[FaultRule]:
         """The rules, in order."""

@@ -15,6 +15,7 @@ from .faults import FaultSet
 from .journal import Journal
 from .spec import Contract
 from .store import SessionStore
+from .violations import ViolationLog
 
 
 @dataclasses.dataclass
@@ -29,6 +30,8 @@ class Harness:
     faults: FaultSet = dataclasses.field(default_factory=FaultSet)
     #: Exceptions raised while handling requests (each was answered as a 500).
     errors: list[BaseException] = dataclasses.field(default_factory=list)
+    #: Requests that broke the OpenViking contract.
+    violations: ViolationLog = dataclasses.field(default_factory=ViolationLog)
 
     @property
     def clock(self) -> Clock | None:
@@ -36,10 +39,11 @@ class Harness:
         return self.store.clock if isinstance(self.store.clock, Clock) else None
 
     def reset(self) -> None:
-        """Back to the fixtures: state, journal, fault rules, errors and clock."""
+        """Back to the fixtures: state, journal, fault rules, errors, violations and clock."""
         self.store.reset()
         self.journal.clear()
         self.faults.clear()
         self.errors.clear()
+        self.violations.clear()
         if self.clock is not None:
             self.clock.resume()

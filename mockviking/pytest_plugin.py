@@ -6,7 +6,9 @@ Fixtures (none autouse):
   ``conftest.py`` to change anything.
 - ``mockviking_server``: the server, started once on 127.0.0.1 and a free port.
 - ``mockviking``: a :class:`MockVikingHandle`, reset to the fixtures before each test, with
-  a marker's extra fixtures loaded; a failure inside the server fails the test.
+  a marker's extra fixtures loaded; a failure inside the server fails the test, and so (in
+  strict mode, the default) does a request that breaks the contract, even if the code under
+  test handled the 400.
 
 Options: ``--mockviking-fixtures FILE`` (repeatable) or the ini key ``mockviking_fixtures``
 set the default fixture files; ``@pytest.mark.mockviking(fixtures=[...])`` adds fixture
@@ -38,12 +40,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="fixture file the mockviking server starts with (repeatable; default: the bundled ones)",
     )
     parser.addini("mockviking_fixtures", "fixture files the mockviking server starts with", type="paths")
+    parser.addini(
+        "mockviking_strict",
+        "fail tests that send requests breaking the OpenViking contract (default: true)",
+        type="bool",
+        default=True,
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "mockviking(fixtures=[...]): extra mockviking fixture files or dicts loaded for this test",
+        "mockviking(fixtures=[...], strict=True): extra mockviking fixture files or dicts loaded for "
+        "this test; strict=False lets it send requests that break the contract",
     )
 
 
@@ -78,10 +87,12 @@ def mockviking(mockviking_server: MockVikingServer, request: pytest.FixtureReque
     from .app import EXTENSION
     from .testing import MockVikingHandle
 
-    handle = MockVikingHandle(mockviking_server, mockviking_server.app.extensions[EXTENSION])
+    strict = bool(request.config.getini("mockviking_strict"))
+    handle = MockVikingHandle(mockviking_server, mockviking_server.app.extensions[EXTENSION], strict=strict)
     handle.reset()  # at setup, so nothing from another test's teardown leaks in
     marker = request.node.get_closest_marker(MARKER)
     if marker is not None:
+        handle.strict = bool(marker.kwargs.get("strict", handle.strict))
         extra = marker.kwargs.get("fixtures", ())
         for fixture in [extra] if isinstance(extra, (str, dict)) else extra:
             if isinstance(fixture, str) and not Path(fixture).is_absolute():
@@ -90,3 +101,5 @@ def mockviking(mockviking_server: MockVikingServer, request: pytest.FixtureReque
             handle.seed(fixture)
     yield handle
     handle.check()
+    if handle.strict:
+        handle.check_contract()

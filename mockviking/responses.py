@@ -18,6 +18,7 @@ from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from .errors import ApiError, Shape
+from .violations import Violation, ViolationLog
 
 log = logging.getLogger("mockviking")
 
@@ -66,10 +67,24 @@ def framework_error(exc: HTTPException) -> ApiError:
     return ApiError(code, message, details, shape=Shape.ROUTE, status=status, headers=headers)
 
 
-def install(app: Flask, recorded: list[BaseException]) -> None:
+def record_route_violation(log: ViolationLog, rule: str, allow: str = "") -> None:
+    """Note a request for a route or method the contract does not have."""
+    if request.path.startswith("/_mockviking"):
+        return  # the control API is mockviking's own, not part of the OpenViking contract
+    if rule == "unknown_route":
+        message = f"{request.method} {request.path} matches no route of the contract"
+    else:
+        message = f"{request.method} is not allowed here; the contract allows {allow}"
+    violation = Violation(request.method, request.path, None, "path", rule, message, request.path)
+    log.add(violation)
+    g.violations = [violation.to_dict()]
+
+
+def install(app: Flask, recorded: list[BaseException], violations: ViolationLog) -> None:
     """Register the error handlers and the per-response headers on ``app``.
 
-    Unexpected exceptions are appended to ``recorded``, so a test can see them.
+    Unexpected exceptions are appended to ``recorded``, so a test can see them; requests
+    for routes or methods the contract lacks are noted in ``violations``.
     """
     @app.before_request
     def _request_id() -> None:
@@ -99,10 +114,12 @@ def install(app: Flask, recorded: list[BaseException]) -> None:
             redirect = _slash_redirect(app)
             if redirect is not None:
                 return redirect
+            record_route_violation(violations, "unknown_route")
         error = framework_error(exc)
         if isinstance(exc, MethodNotAllowed):
             # A method no rule takes (QUERY, CONNECT...): name the methods the path declares.
             error.headers["Allow"] = _declared_methods(app, exc)
+            record_route_violation(violations, "method_not_allowed", error.headers["Allow"])
         return error_response(error)
 
     @app.errorhandler(Exception)

@@ -16,6 +16,7 @@ from .harness import Harness
 from .journal import RecordedRequest, RequestFilter
 from .store import Owner, Session, SessionStore
 from .tasks import CommitScript, TaskPlan
+from .violations import Violation
 
 if t.TYPE_CHECKING:
     from .faults import FaultRule
@@ -26,12 +27,18 @@ class ServerError(AssertionError):
     """mockviking itself failed while answering a request of this test (it answered 500)."""
 
 
+class ContractViolation(AssertionError):
+    """The test sent requests the real server would refuse (strict mode)."""
+
+
 class MockVikingHandle:
     """One test's view of a running mockviking."""
 
-    def __init__(self, server: MockVikingServer, harness: Harness) -> None:
+    def __init__(self, server: MockVikingServer, harness: Harness, *, strict: bool = True) -> None:
         self.server = server
         self.harness = harness
+        #: Fail the test at teardown when it sent requests that break the contract.
+        self.strict = strict
 
     # -- where and who ------------------------------------------------------------------
 
@@ -139,6 +146,22 @@ class MockVikingHandle:
         if clock is None:
             raise RuntimeError("this server's store was built with a clock that cannot be controlled")
         return clock
+
+    # -- contract violations ----------------------------------------------------------------
+
+    @property
+    def violations(self) -> list[Violation]:
+        """Requests of this test that the real server would refuse, with what was wrong."""
+        return self.harness.violations.all()
+
+    def check_contract(self) -> None:
+        """Raise :class:`ContractViolation` if this test sent requests that break the contract."""
+        if self.harness.violations.all() or self.harness.violations.dropped:
+            raise ContractViolation(
+                self.harness.violations.report()
+                + "\n(the mock answered them as the real server would; this test still sent them."
+                " Expected on purpose? Use @pytest.mark.mockviking(strict=False) or set mockviking.strict = False.)"
+            )
 
     # -- failures inside the server ---------------------------------------------------------
 

@@ -47,6 +47,8 @@ class FieldError:
     loc: tuple[str, ...]
     message: str
     type: str
+    #: The offending value, for violation reports; the real server's answer leaves it out.
+    value: t.Any = dataclasses.field(default=None, compare=False)
 
     def as_dict(self) -> dict[str, t.Any]:
         """The JSON form the real server sends."""
@@ -62,7 +64,6 @@ class ServiceFailure(FieldError):
     """
 
     spec: t.Mapping[str, t.Any] = dataclasses.field(default_factory=dict)
-    value: t.Any = None
 
 
 def service_error(failures: t.Sequence[ServiceFailure]) -> ApiError:
@@ -103,11 +104,14 @@ class RequestInvalid(ApiError):
             shape=Shape.ROUTE,
         )
         self.errors = tuple(errors)
+        self.violations = self.errors
 
 
 def body_parse_error() -> ApiError:
     """A body the JSON parser gave up on for a reason other than syntax."""
-    return ApiError("INVALID_ARGUMENT", "There was an error parsing the body", shape=Shape.ROUTE)
+    error = ApiError("INVALID_ARGUMENT", "There was an error parsing the body", shape=Shape.ROUTE)
+    error.violations = (FieldError(("body",), "There was an error parsing the body", "body_unparseable"),)
+    return error
 
 
 @dataclasses.dataclass(frozen=True)
@@ -186,7 +190,10 @@ class OperationValidator:
         if plain:
             raise RequestInvalid(plain)
         if errors:
-            raise service_error([e for e in errors if isinstance(e, ServiceFailure)])
+            failures = [e for e in errors if isinstance(e, ServiceFailure)]
+            refusal = service_error(failures)
+            refusal.violations = tuple(failures)
+            raise refusal
         return ValidRequest(params, payload)
 
 
@@ -292,7 +299,10 @@ def translate(
     model_errors: list[FieldError] = []
     before_errors: list[FieldError] = []
     for error in errors:
+        at = _loc(prefix, error)
         for item, kind in _translate_one(error, prefix):
+            if item.value is None and item.loc == at:
+                item = dataclasses.replace(item, value=error.instance)
             {"field": field_errors, "model": model_errors, "before": before_errors}[kind].append(item)
 
     def covered(item: FieldError, by: t.Sequence[FieldError]) -> bool:
@@ -356,7 +366,7 @@ def _translate_one(error: jsonschema.ValidationError, prefix: tuple[str, ...]) -
 def _service_failure(
     loc: tuple[str, ...], spec: t.Mapping[str, t.Any], instance: t.Any
 ) -> ServiceFailure:
-    return ServiceFailure(loc, str(spec.get("message", "Invalid value")), "service_error", spec, instance)
+    return ServiceFailure(loc, str(spec.get("message", "Invalid value")), "service_error", instance, spec)
 
 
 def _lax_integer_error(loc: tuple[str, ...], instance: t.Any, schema: t.Mapping[str, t.Any]) -> FieldError:
