@@ -18,7 +18,6 @@ from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from . import responses
-from .responses import record_route_violation
 from .auth import authenticate, peek_identity
 from .clock import Clock
 from .config import Config
@@ -28,6 +27,7 @@ from .fixtures import load_into
 from .harness import Harness
 from .journal import Journal, RecordedRequest, clip_body, redact_headers
 from .operations import HANDLERS, Call, Handler, Raw
+from .responses import record_route_violation
 from .spec import Contract, Operation, SpecError, default_spec_path, load_contract
 from .store import SessionStore
 from .validation import OperationValidator, decode_body

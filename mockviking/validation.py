@@ -169,7 +169,7 @@ class OperationValidator:
                 continue
             value, error = coerce_parameter(raw, param.schema, (param.location, param.name))
             if error is not None:
-                errors.append(error)
+                errors.append(dataclasses.replace(error, value=raw))
                 continue
             errors.extend(translate(validator.iter_errors(value), (param.location, param.name)))
             params[param.name] = value
