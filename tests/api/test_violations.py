@@ -69,10 +69,12 @@ def test_log_is_bounded_and_reports() -> None:
     log = ViolationLog(limit=2)
     for index in range(3):
         log.add(Violation("POST", "/p", "op", "body", "missing", f"m{index}", "x" * 500 if index else None))
-    assert len(log.all()) == 2 and log.dropped == 1
+    assert len(log.all()) == 2
+    assert log.dropped == 1
     report = log.report()
     assert report.startswith("3 request(s) broke the OpenViking contract:")
     assert "... and 1 more not kept" in report
     document = json.loads(to_json(log))
-    assert document["count"] == 3 and document["violations"][1]["value"].endswith("…")
+    assert document["count"] == 3
+    assert document["violations"][1]["value"].endswith("…")
     assert 'failures="2"' in to_junit(log)
