@@ -24,6 +24,7 @@ from .config import Config
 from .control import HANDLERS as CONTROL_HANDLERS
 from .errors import ApiError, Shape
 from .fixtures import load_into
+from .faults import Fault
 from .harness import Harness
 from .journal import Journal, RecordedRequest, clip_body, redact_headers
 from .operations import HANDLERS, Call, Handler, Raw
@@ -132,12 +133,11 @@ def _make_view(
             )
         op, validator, handler = entry
         g.operation_id = op.operation_id
+        fault = None
         if op.access == "control":
             _check_control_token(harness.config)
         else:
-            fault_response = _apply_fault(harness)
-            if fault_response is not None:
-                return fault_response
+            fault = _apply_fault(harness)
         try:
             body = decode_body(request.get_data(), request.headers.get("Content-Type"), allow_yaml=op.yaml_body)
             identity = None if op.access == "control" else authenticate(store, op.access, request.headers)
@@ -154,7 +154,7 @@ def _make_view(
         started = time.perf_counter()
         result = handler(Call(harness, identity, valid.params, valid.body))
         if isinstance(result, Raw):
-            return responses.json_response(result.body, result.status)
+            return _lost_answer(fault) if fault else responses.json_response(result.body, result.status)
         envelope: dict[str, t.Any] = {"status": "ok", "result": result}
         telemetry = None
         if wants_telemetry:
@@ -171,6 +171,8 @@ def _make_view(
                 envelope["telemetry"] = telemetry
         else:
             envelope.update(error=None, telemetry=telemetry, profile=None)
+        if fault is not None:
+            return _lost_answer(fault)
         return responses.json_response(envelope)
 
     return view
@@ -197,8 +199,12 @@ def _check_control_token(config: Config) -> None:
         )
 
 
-def _apply_fault(harness: Harness) -> Response | None:
-    """Delay, fail, cut or garble this request if a fault rule says so."""
+def _apply_fault(harness: Harness) -> Fault | None:
+    """Delay or fail this request if a fault rule says so.
+
+    Returns a ``drop`` or ``malformed`` fault for the caller to apply to the answer: the
+    request is handled first, as when a network cuts a reply the server already sent.
+    """
     caller = peek_identity(harness.store, request.headers)
     fault = harness.faults.decide(
         request.method, request.path,
@@ -207,20 +213,25 @@ def _apply_fault(harness: Harness) -> Response | None:
     if fault is None:
         return None
     g.fault = f"{fault.rule_id}:{fault.action}"
+    if caller is not None:
+        g.identity = caller
     if fault.delay_seconds:
         time.sleep(fault.delay_seconds)
     if fault.action == "error":
         assert fault.error is not None
         raise ApiError(fault.error, fault.message or f"Injected fault ({fault.rule_id}): {fault.error}")
+    return fault if fault.action in ("drop", "malformed") else None
+
+
+def _lost_answer(fault: Fault) -> Response:
+    """The answer a ``malformed`` or ``drop`` fault leaves of a handled request."""
     if fault.action == "malformed":
         return Response('{"status":"ok","result":{"session_id"', status=200, mimetype="application/json")
-    if fault.action == "drop":
-        # Promise more than is sent: the server closes the connection mid-body.
-        response = Response('{"status":"ok","res', status=200, mimetype="application/json")
-        response.headers["Content-Length"] = "4096"
-        response.direct_passthrough = True
-        return response
-    return None
+    # Promise more than is sent: the server closes the connection mid-body.
+    response = Response('{"status":"ok","res', status=200, mimetype="application/json")
+    response.headers["Content-Length"] = "4096"
+    response.direct_passthrough = True
+    return response
 
 
 def _journal_recorder(harness: Harness) -> t.Callable[[Response], Response]:

@@ -9,6 +9,12 @@ from __future__ import annotations
 
 import os
 
+# Imported here, before any in-process pytester run: pytester restores ``sys.modules`` after
+# each inner run, and httpx imports httpcore lazily, on its first client. Were that first
+# import inside an inner run, httpcore would be imported a second time later while httpx
+# keeps mapping the first copy's exceptions, and httpcore's own errors would leak out of
+# httpx (httpcore.RemoteProtocolError instead of httpx.RemoteProtocolError).
+import httpcore  # noqa: F401
 import pytest
 
 

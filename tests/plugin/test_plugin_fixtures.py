@@ -141,3 +141,19 @@ def test_no_fixture_is_autouse(pytester: pytest.Pytester) -> None:
     end = next(i for i, line in enumerate(lines) if "::test_plain" in line)
     assert end > start
     assert not [line for line in lines[start : end + 1] if "mockviking" in line], lines
+
+
+def test_fault_rule_ids_start_again_in_each_test(pytester: pytest.Pytester) -> None:
+    """A test that reads a rule id (or the journal's ``fault`` field) must not depend on the
+    tests that ran before it: the reset between tests restarts the numbering."""
+    inner_tests(
+        pytester,
+        """
+        @pytest.mark.parametrize("n", range(2))
+        def test_first_rule_is_fault_1(mockviking, n):
+            assert mockviking.fault(path="/health", error="UNAVAILABLE").id == "fault-1"
+            assert httpx.get(mockviking.url + "/health", timeout=10).status_code == 503
+            assert [r.fault for r in mockviking.requests()] == ["fault-1:error"]
+        """,
+    )
+    pytester.runpytest_inprocess("-p", "no:cacheprovider").assert_outcomes(passed=2)
