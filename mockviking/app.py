@@ -30,7 +30,8 @@ from .journal import Journal, RecordedRequest, clip_body, redact_headers
 from .operations import HANDLERS, Call, Handler, Raw
 from .responses import record_route_violation
 from .spec import Contract, Operation, SpecError, default_spec_path, load_contract
-from .store import SessionStore
+from .persistence import StateFile
+from .store import Limits, SessionStore
 from .validation import OperationValidator, decode_body
 from .violations import Violation
 
@@ -55,12 +56,18 @@ def create_app(
     contract = contract or load_contract(config.spec_path)
     control_contract = load_contract(default_spec_path("control.yaml"))
     bindings = bind_operations(contract, HANDLERS) + bind_operations(control_contract, CONTROL_HANDLERS)
+    state_file = StateFile(config.state_file) if config.state_file else None
     if store is None:
         store = SessionStore(clock=Clock(), seed=config.seed)
-        load_into(store, config.fixture_paths(), contract)
+        store.limits = Limits(config.max_sessions_per_user, config.max_messages_per_user)
+        if state_file is None or not state_file.restore(store):
+            load_into(store, config.fixture_paths(), contract)
     if config.root_key is not None:
         store.set_root_key(config.root_key)
         store.mark_baseline()
+    if state_file is not None:
+        state_file.check_writable()
+        state_file.save(store)
     harness = Harness(config, contract, control_contract, store, Journal(config.journal_limit))
 
     app = Flask("mockviking")
@@ -68,6 +75,8 @@ def create_app(
     app.extensions[EXTENSION] = harness
     responses.install(app, harness.errors, harness.violations)
     app.after_request(_journal_recorder(harness))
+    if state_file is not None:
+        app.after_request(_state_saver(harness, state_file))
 
     by_path: dict[str, dict[str, tuple[Operation, OperationValidator, Handler]]] = {}
     for op, handler in bindings:
@@ -139,7 +148,8 @@ def _make_view(
         else:
             fault = _apply_fault(harness)
         try:
-            body = decode_body(request.get_data(), request.headers.get("Content-Type"), allow_yaml=op.yaml_body)
+            body = decode_body(request.get_data(), request.headers.get("Content-Type"), allow_yaml=op.yaml_body,
+                               max_depth=harness.config.max_json_depth)
             identity = None if op.access == "control" else authenticate(store, op.access, request.headers)
             if identity is not None:
                 g.identity = identity
@@ -232,6 +242,17 @@ def _lost_answer(fault: Fault) -> Response:
     response.headers["Content-Length"] = "4096"
     response.direct_passthrough = True
     return response
+
+
+def _state_saver(harness: Harness, state_file: StateFile) -> t.Callable[[Response], Response]:
+    """Save the state after every successful write, before the client hears it succeeded."""
+
+    def save(response: Response) -> Response:
+        if request.method not in ("GET", "HEAD") and response.status_code < 300:
+            state_file.save(harness.store)
+        return response
+
+    return save
 
 
 def _journal_recorder(harness: Harness) -> t.Callable[[Response], Response]:

@@ -18,6 +18,7 @@ from . import __version__, violations
 from .app import EXTENSION, create_app
 from .config import Config
 from .fixtures import FixtureError, load_fixture
+from .persistence import StateFileError
 from .server import MockVikingServer
 from .spec import SpecError, load_contract
 
@@ -49,6 +50,14 @@ def main() -> None:
 @click.option("--report", "reports", multiple=True, type=click.Path(dir_okay=False),
               help="At shutdown, write the requests that broke the contract to this file: JUnit XML "
                    "if it ends in .xml, JSON otherwise (repeatable).")
+@click.option("--state-file", default=None, type=click.Path(dir_okay=False),
+              help="Keep the state in this JSON file: restored at start-up, saved after every write.")
+@click.option("--max-body-bytes", default=10 * 1024 * 1024, show_default=True, type=click.IntRange(1),
+              help="Largest request body accepted (larger answers 413).")
+@click.option("--max-sessions-per-user", default=10_000, show_default=True, type=click.IntRange(1),
+              help="Most sessions one user may own (more answers 429).")
+@click.option("--max-messages-per-user", default=1_000_000, show_default=True, type=click.IntRange(1),
+              help="Most messages one user may store (more answers 429).")
 @click.option("--control-token", default=None,
               help="Token the control API (/_mockviking) requires in X-Mockviking-Control-Token. "
                    "Off on loopback; generated (and printed) when binding beyond it.")
@@ -61,6 +70,10 @@ def serve(
     seed: int | None,
     threads: int,
     reports: tuple[str, ...],
+    state_file: str | None,
+    max_body_bytes: int,
+    max_sessions_per_user: int,
+    max_messages_per_user: int,
     control_token: str | None,
 ) -> None:
     """Serve the mock until SIGINT or SIGTERM. The first line printed has the URL."""
@@ -72,10 +85,14 @@ def serve(
         root_key=root_key,
         seed=seed,
         control_token=control_token,
+        state_file=state_file,
+        max_body_bytes=max_body_bytes,
+        max_sessions_per_user=max_sessions_per_user,
+        max_messages_per_user=max_messages_per_user,
     )
     try:
         app = create_app(config)
-    except (SpecError, FixtureError) as exc:
+    except (SpecError, FixtureError, StateFileError) as exc:
         raise UsageProblem(str(exc)) from exc
     try:
         server = MockVikingServer(app, host, port, threads=threads)

@@ -30,6 +30,16 @@ class Config:
     journal_limit: int = 1000
     #: When set, the control API (``/_mockviking``) needs it in ``X-Mockviking-Control-Token``.
     control_token: str | None = None
+    #: Deepest JSON nesting accepted in a body.
+    max_json_depth: int = 64
+    #: Longest session id accepted (path or body).
+    max_id_length: int = 1024
+    #: Most sessions one user may own (``None``: no limit); more answers 429.
+    max_sessions_per_user: int | None = 10_000
+    #: Most messages (live and archived) one user may store (``None``: no limit); more answers 429.
+    max_messages_per_user: int | None = 1_000_000
+    #: Keep the state in this file: restored at start-up, saved after every write.
+    state_file: str | None = None
 
     def fixture_paths(self) -> tuple[str, ...]:
         """The fixture files to load."""

@@ -79,8 +79,14 @@ def registry(handlers: dict[str, Handler]) -> t.Callable[[Handler], Handler]:
 operation = registry(HANDLERS)
 
 
-def check_session_id(session_id: str, identity: Identity) -> None:
+def check_session_id(session_id: str, identity: Identity, max_length: int | None = None) -> None:
     """Refuse ids the real storage layer refuses as unsafe path segments, in its words."""
+    if max_length is not None and len(session_id) > max_length:
+        raise ApiError(
+            "INVALID_ARGUMENT",
+            f"session_id is {len(session_id)} characters long; mockviking accepts at most {max_length}",
+            {"field": "session_id", "max_length": max_length},
+        )
     uri = f"viking://user/{identity.user_id}/sessions/{session_id}"
     for segment in session_id.split("/"):
         if segment in (".", ".."):
@@ -271,7 +277,7 @@ def create_session(call: Call) -> dict[str, t.Any]:
     body = call.body if isinstance(call.body, dict) else {}
     session_id = body.get("session_id") or None
     if session_id is not None:
-        check_session_id(session_id, call.caller)
+        check_session_id(session_id, call.caller, call.harness.config.max_id_length)
     policy = body.get("auto_commit_policy")
     memory_policy = body.get("memory_policy")
     session = call.store.create_session(
@@ -311,7 +317,7 @@ def _mod_time(session: Session) -> str:
 @operation
 def get_session(call: Call) -> dict[str, t.Any]:
     session_id = call.params["session_id"]
-    check_session_id(session_id, call.caller)
+    check_session_id(session_id, call.caller, call.harness.config.max_id_length)
     store, owner = call.store, call.caller.owner
     with store.lock:
         if call.params.get("auto_create"):
@@ -327,7 +333,7 @@ def get_session(call: Call) -> dict[str, t.Any]:
 @operation
 def delete_session(call: Call) -> dict[str, t.Any]:
     session_id = call.params["session_id"]
-    check_session_id(session_id, call.caller)
+    check_session_id(session_id, call.caller, call.harness.config.max_id_length)
     call.store.delete_session(call.caller.owner, session_id)
     return {"session_id": session_id}
 
@@ -335,7 +341,7 @@ def delete_session(call: Call) -> dict[str, t.Any]:
 @operation
 def add_message(call: Call) -> dict[str, t.Any]:
     session_id = call.params["session_id"]
-    check_session_id(session_id, call.caller)
+    check_session_id(session_id, call.caller, call.harness.config.max_id_length)
     drafts = drafts_from_request(call.body)
     store = call.store
     with store.lock:
@@ -353,7 +359,7 @@ def add_message(call: Call) -> dict[str, t.Any]:
 @operation
 def batch_add_messages(call: Call) -> dict[str, t.Any]:
     session_id = call.params["session_id"]
-    check_session_id(session_id, call.caller)
+    check_session_id(session_id, call.caller, call.harness.config.max_id_length)
     # Every message is converted (and so checked) before anything is stored: all or none.
     drafts = [
         draft
@@ -379,7 +385,7 @@ def batch_add_messages(call: Call) -> dict[str, t.Any]:
 @operation
 def commit_session(call: Call) -> dict[str, t.Any]:
     session_id = call.params["session_id"]
-    check_session_id(session_id, call.caller)
+    check_session_id(session_id, call.caller, call.harness.config.max_id_length)
     body = call.body if isinstance(call.body, dict) else {}
     return call.store.commit(
         call.caller.owner,
@@ -400,14 +406,14 @@ def get_session_context(call: Call) -> dict[str, t.Any]:
             shape=Shape.ROUTE,
         )
     session_id = call.params["session_id"]
-    check_session_id(session_id, call.caller)
+    check_session_id(session_id, call.caller, call.harness.config.max_id_length)
     return call.store.context(call.caller.owner, session_id, budget)
 
 
 @operation
 def get_session_archive(call: Call) -> dict[str, t.Any]:
     session_id, archive_id = call.params["session_id"], call.params["archive_id"]
-    check_session_id(session_id, call.caller)
+    check_session_id(session_id, call.caller, call.harness.config.max_id_length)
     archive = call.store.get_archive(call.caller.owner, session_id, archive_id)
     if archive is None:
         raise ApiError("NOT_FOUND", f"Archive {archive_id} not found", shape=Shape.ROUTE)
@@ -422,7 +428,7 @@ def get_session_archive(call: Call) -> dict[str, t.Any]:
 @operation
 def update_session_config(call: Call) -> dict[str, t.Any]:
     session_id = call.params["session_id"]
-    check_session_id(session_id, call.caller)
+    check_session_id(session_id, call.caller, call.harness.config.max_id_length)
     body = call.body if isinstance(call.body, dict) else {}
     changes: dict[str, t.Any] = {}
     if "auto_commit_policy" in body:

@@ -22,6 +22,7 @@ from .violations import Violation, ViolationLog
 
 log = logging.getLogger("mockviking")
 
+_MAX_RECORDED_ERRORS = 100
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:/-]{1,128}$")
 
 #: Framework statuses to error codes, as the real server maps Starlette's HTTP errors.
@@ -126,7 +127,8 @@ def install(app: Flask, recorded: list[BaseException], violations: ViolationLog)
     def _unexpected(exc: Exception) -> Response:
         # A bug in mockviking: answer in the envelope and keep it for the test that caused it.
         log.exception("unhandled error on %s %s", request.method, request.path)
-        recorded.append(exc)
+        if len(recorded) < _MAX_RECORDED_ERRORS:
+            recorded.append(exc)
         return json_response(
             {
                 "status": "error",

@@ -136,6 +136,8 @@ def _state_in(document: t.Any) -> _State:
         ]
         session.script = CommitScript(**data["script"]) if data.get("script") else None
         state.sessions.setdefault(owner, {})[session.session_id] = session
+        stored = len(session.messages) + sum(len(a.messages) for a in session.archives)
+        state.message_totals[owner] = state.message_totals.get(owner, 0) + stored
     for data in document["tasks"]:
         task = Task(
             task_id=data["task_id"], owner=Owner(data["account_id"], data["user_id"]),

@@ -147,6 +147,8 @@ class _State:
     keys: dict[str, UserRecord] = dataclasses.field(default_factory=dict)
     sessions: dict[Owner, dict[str, Session]] = dataclasses.field(default_factory=dict)
     tasks: dict[str, Task] = dataclasses.field(default_factory=dict)
+    #: Messages (live and archived) each user stores, for the per-user cap.
+    message_totals: dict[Owner, int] = dataclasses.field(default_factory=dict)
     #: Ids of the tasks not finished yet, oldest first.
     open_tasks: list[str] = dataclasses.field(default_factory=list)
     task_plan: TaskPlan = dataclasses.field(default_factory=TaskPlan)
@@ -168,6 +170,18 @@ AUTO_COMMIT_DEFAULTS: dict[str, int] = {
 }
 
 
+#: Finished tasks kept for GET /api/v1/tasks; older ones are "not found or expired".
+TASK_LIMIT = 10_000
+
+
+@dataclasses.dataclass
+class Limits:
+    """Caps that keep a mock's memory bounded; exceeding one answers 429 RESOURCE_EXHAUSTED."""
+
+    max_sessions_per_user: int | None = None
+    max_messages_per_user: int | None = None
+
+
 class SessionStore:
     """Thread-safe in-memory state with an explicit baseline to reset to."""
 
@@ -177,6 +191,7 @@ class SessionStore:
         self._lock = threading.RLock()
         self._state = self._empty_state()
         self._baseline = copy.deepcopy(self._state)
+        self.limits = Limits()
 
     def _empty_state(self) -> _State:
         state = _State()
@@ -315,6 +330,14 @@ class SessionStore:
             sessions = self._state.sessions.setdefault(owner, {})
             if sid in sessions:
                 raise already_exists(f"Session '{sid}' already exists")
+            cap = self.limits.max_sessions_per_user
+            if cap is not None and len(sessions) >= cap:
+                raise ApiError(
+                    "RESOURCE_EXHAUSTED",
+                    f"Session limit reached: {owner.account_id}/{owner.user_id} already has {cap} sessions "
+                    "(mockviking's max_sessions_per_user)",
+                    {"limit": cap, "resource": "sessions"},
+                )
             session = self._new_session(owner, sid)
             session.memory_policy = memory_policy
             session.auto_commit_policy = auto_commit_policy
@@ -362,13 +385,26 @@ class SessionStore:
     def delete_session(self, owner: Owner, session_id: str) -> None:
         """Remove the session and all it holds."""
         with self._lock:
-            self.require_session(owner, session_id)
+            session = self.require_session(owner, session_id)
+            stored = len(session.messages) + sum(len(a.messages) for a in session.archives)
+            totals = self._state.message_totals
+            totals[owner] = max(0, totals.get(owner, 0) - stored)
             del self._state.sessions[owner][session_id]
 
     def add_messages(self, owner: Owner, session_id: str, drafts: t.Sequence[MessageDraft]) -> Session:
         """Append messages atomically, creating the session if needed."""
         with self._lock:
+            cap = self.limits.max_messages_per_user
+            total = self._state.message_totals.get(owner, 0)
+            if cap is not None and total + len(drafts) > cap:
+                raise ApiError(
+                    "RESOURCE_EXHAUSTED",
+                    f"Message limit reached: {owner.account_id}/{owner.user_id} stores {total} messages and "
+                    f"may store {cap} (mockviking's max_messages_per_user)",
+                    {"limit": cap, "resource": "messages"},
+                )
             session = self.get_or_create_session(owner, session_id)
+            self._state.message_totals[owner] = total + len(drafts)
             now = self.clock()
             default_created = message_timestamp(now)
             stored: list[tuple[MessageDraft, Message]] = []
@@ -481,6 +517,7 @@ class SessionStore:
             session.mod_time = now
             self._state.tasks[task.task_id] = task
             self._state.open_tasks.append(task.task_id)
+            self._forget_old_tasks()
             self._settle()
             return {
                 "session_id": session_id,
@@ -658,6 +695,13 @@ class SessionStore:
             archive.status = archive_status
         if task.task_id in self._state.open_tasks:
             self._state.open_tasks.remove(task.task_id)
+
+    def _forget_old_tasks(self) -> None:
+        tasks = self._state.tasks
+        if len(tasks) <= TASK_LIMIT:
+            return
+        for task_id in [tid for tid, task in tasks.items() if task.terminal][: len(tasks) - TASK_LIMIT]:
+            del tasks[task_id]
 
     def _uuid(self) -> str:
         return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))

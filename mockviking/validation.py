@@ -197,7 +197,9 @@ class OperationValidator:
         return ValidRequest(params, payload)
 
 
-def decode_body(body: bytes, content_type: str | None, *, allow_yaml: bool = False) -> t.Any:
+def decode_body(
+    body: bytes, content_type: str | None, *, allow_yaml: bool = False, max_depth: int | None = None
+) -> t.Any:
     """The JSON value of a body, ``MISSING`` if there is none, or the raw bytes.
 
     Only a JSON media type is parsed (and YAML where the operation accepts it); any other
@@ -214,13 +216,40 @@ def decode_body(body: bytes, content_type: str | None, *, allow_yaml: bool = Fal
     if not is_json_media_type(content_type):
         return body
     try:
-        return json.loads(body)
+        value = json.loads(body)
     except json.JSONDecodeError as exc:
         raise RequestInvalid(
             [FieldError(("body", str(exc.pos)), "JSON decode error", "json_invalid")]
         ) from exc
     except (UnicodeDecodeError, RecursionError, ValueError) as exc:
         raise body_parse_error() from exc
+    if max_depth is not None and nesting_exceeds(value, max_depth):
+        error = ApiError(
+            "INVALID_ARGUMENT",
+            f"The JSON body is nested deeper than {max_depth} levels, the most mockviking accepts",
+            {"max_json_depth": max_depth},
+            shape=Shape.ROUTE,
+        )
+        error.violations = (FieldError(("body",), error.message, "json_too_deep"),)
+        raise error
+    return value
+
+
+def nesting_exceeds(value: t.Any, limit: int) -> bool:
+    """Whether arrays and objects nest deeper than ``limit`` (checked without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: t.Iterable[t.Any] = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
 
 
 def is_yaml_media_type(content_type: str | None) -> bool:
