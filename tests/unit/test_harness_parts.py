@@ -1,0 +1,95 @@
+"""Clock, journal, fault rules and the state file, without HTTP."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from mockviking.clock import Clock
+from mockviking.faults import FaultSet
+from mockviking.journal import Journal, RecordedRequest, RequestFilter, redact_headers
+from mockviking.messages import drafts_from_request
+from mockviking.persistence import StateFile, StateFileError
+from mockviking.store import Owner, SessionStore
+from mockviking.validation import nesting_exceeds
+
+
+def test_clock_freezes_advances_and_resumes() -> None:
+    clock = Clock()
+    at = dt.datetime(2026, 3, 23, 10, tzinfo=dt.timezone.utc)
+    assert clock.freeze(at) == at
+    assert clock() == at
+    assert clock.advance(90) == at + dt.timedelta(seconds=90)
+    with pytest.raises(ValueError, match="forward"):
+        clock.advance(-1)
+    with pytest.raises(ValueError, match="timezone"):
+        clock.freeze(dt.datetime(2026, 1, 1))
+    clock.resume()
+    assert not clock.frozen
+    assert abs((clock() - dt.datetime.now(dt.timezone.utc)).total_seconds()) < 5
+
+
+def entry(seq: int, method: str, path: str, status: int = 200, body: object = None) -> RecordedRequest:
+    return RecordedRequest(seq, "t", method, path, "", {}, body, status, None, None, None, None, 0.0)
+
+
+def test_journal_assertions_show_near_misses() -> None:
+    journal = Journal(limit=10)
+    journal.add(entry(1, "POST", "/api/v1/sessions/s/messages", body={"role": "user"}))
+    journal.add(entry(2, "GET", "/api/v1/sessions/s"))
+    assert len(journal.assert_called(RequestFilter(method="post", path="/api/v1/sessions/*/messages"), 1)) == 1
+    assert journal.entries(RequestFilter(body={"role": "user"}))[0].seq == 1
+    with pytest.raises(AssertionError) as caught:
+        journal.assert_called(RequestFilter(method="POST", path="/api/v1/sessions/*/commit"))
+    message = str(caught.value)
+    assert "found 0" in message
+    assert message.index("#1 POST /api/v1/sessions/s/messages") < message.index("#2 GET")  # closest first
+    with pytest.raises(AssertionError, match="the journal is empty"):
+        Journal().assert_called(RequestFilter(method="GET"))
+
+
+def test_headers_are_redacted() -> None:
+    headers = redact_headers([("X-API-Key", "k"), ("Authorization", "Bearer k"), ("Accept", "*/*")])
+    assert headers == {"X-API-Key": "[REDACTED]", "Authorization": "[REDACTED]", "Accept": "*/*"}
+
+
+def test_fault_rule_matching_and_counting() -> None:
+    faults = FaultSet()
+    faults.add(method="GET", path="/api/v1/sessions/*", user_id="bob", error="UNAVAILABLE", times=2)
+    assert faults.decide("GET", "/api/v1/sessions/s", "default", "alice") is None
+    assert faults.decide("POST", "/api/v1/sessions/s", "default", "bob") is None
+    fired = [faults.decide("GET", "/api/v1/sessions/s", "default", "bob") for _ in range(3)]
+    assert [f is not None for f in fired] == [True, True, False]
+    assert fired[0] is not None
+    assert fired[0].status == 503
+    with pytest.raises(ValueError, match="unknown fault rule field"):
+        faults.add(path="/x", error="INTERNAL", fired=3)
+
+
+def test_nesting_limit() -> None:
+    assert not nesting_exceeds({"a": [1, {"b": 2}]}, 3)
+    assert nesting_exceeds({"a": [1, {"b": []}]}, 3)
+    assert not nesting_exceeds("text", 0)
+
+
+def test_state_file_round_trip_and_refusals(tmp_path: Path) -> None:
+    store = SessionStore(seed=1)
+    store.user_key("acme", "alice")
+    store.add_messages(Owner("acme", "alice"), "s", drafts_from_request({"role": "user", "content": "hi"}))
+    path = tmp_path / "state.json"
+    StateFile(path).save(store)
+    assert not list(tmp_path.glob(".state.json.*"))  # no temporary file left behind
+    restored = SessionStore()
+    assert StateFile(path).restore(restored)
+    assert restored.get_session(Owner("acme", "alice"), "s").message_count == 1  # type: ignore[union-attr]
+    restored.reset()  # the restored state is the baseline
+    assert restored.get_session(Owner("acme", "alice"), "s") is not None
+    assert not StateFile(tmp_path / "absent.json").restore(SessionStore())
+    (tmp_path / "bad.json").write_text(json.dumps({"format": "mockviking-state", "version": 99}))
+    with pytest.raises(StateFileError, match="unsupported mockviking-state version 99"):
+        StateFile(tmp_path / "bad.json").restore(SessionStore())
+    with pytest.raises(StateFileError, match="does not exist"):
+        StateFile(tmp_path / "nope" / "state.json").check_writable()
