@@ -167,6 +167,7 @@ def advance_clock(call: Call) -> dict[str, t.Any]:
     _clock_state(call)
     assert call.harness.clock is not None
     call.harness.clock.advance(float(call.body["seconds"]))
+    call.store.run_idle_commits()
     return _clock_state(call)
 
 

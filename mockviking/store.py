@@ -559,6 +559,31 @@ class SessionStore:
                 session.last_auto_commit_at = meta_timestamp(now)
                 session.auto_commit_task = result["task_id"]
 
+    def run_idle_commits(self) -> list[dict[str, t.Any]]:
+        """Commit every session idle longer than its policy's ``idle_timeout_seconds``.
+
+        The real server does this from a background scanner when enabled; mockviking does it
+        when its clock is advanced (or when asked), so tests decide when idleness is noticed.
+        """
+        with self._lock:
+            now = self.clock()
+            results = []
+            for owner, sessions in self._state.sessions.items():
+                for session in sessions.values():
+                    policy = session.auto_commit_policy
+                    timeout = {**AUTO_COMMIT_DEFAULTS, **policy}["idle_timeout_seconds"] if policy else 0
+                    if not timeout or not session.messages or not session.last_message_at:
+                        continue
+                    last = dt.datetime.fromisoformat(session.last_message_at.replace("Z", "+00:00"))
+                    if (now - last).total_seconds() < timeout:
+                        continue
+                    keep = {**AUTO_COMMIT_DEFAULTS, **(policy or {})}["keep_recent_count"]
+                    result = self.commit(owner, session.session_id, keep)
+                    if result["status"] == "accepted":
+                        session.last_idle_commit_accepted_at = meta_timestamp(now)
+                        results.append(result)
+            return results
+
     def get_task(self, task_id: str, owner: Owner | None, *, poll: bool = False) -> Task | None:
         """A task visible to ``owner`` (``None``: every task, as root sees them)."""
         with self._lock:

@@ -134,8 +134,10 @@ class MockVikingHandle:
         return self._clock().freeze(at)
 
     def advance_time(self, seconds: float) -> dt.datetime:
-        """Move the server's clock forward."""
-        return self._clock().advance(seconds)
+        """Move the server's clock forward; sessions idle past their policy's timeout commit."""
+        now = self._clock().advance(seconds)
+        self.store.run_idle_commits()
+        return now
 
     def resume_time(self) -> None:
         """Let the server's clock run from the real time again."""

@@ -390,3 +390,18 @@ def test_tool_results_routes_answer_501(client: FlaskClient) -> None:
                  "/api/v1/sessions/a1b2c3d4/tool-results/tr_1/search?q=x"):
         err = error(client.get(path, headers=ALICE), 501, "UNIMPLEMENTED")
         assert "does not serve it" in err["message"]
+
+
+def test_idle_sessions_commit_when_the_clock_moves(client: FlaskClient) -> None:
+    ok(client.post("/_mockviking/clock/freeze", json={"at": "2026-03-23T10:00:00Z"}))
+    ok(client.post("/api/v1/sessions", headers=ALICE, json={
+        "session_id": "idle", "auto_commit_policy": {"idle_timeout_seconds": 600}}))
+    ok(client.post("/api/v1/sessions/idle/messages", headers=ALICE, json={"role": "user", "content": "hi"}))
+    ok(client.post("/_mockviking/clock/advance", json={"seconds": 599}))
+    assert ok(client.get("/api/v1/sessions/idle", headers=ALICE))["commit_count"] == 0
+    ok(client.post("/_mockviking/clock/advance", json={"seconds": 1}))
+    detail = ok(client.get("/api/v1/sessions/idle", headers=ALICE))
+    assert (detail["commit_count"], detail["message_count"]) == (1, 0)
+    assert detail["last_idle_commit_accepted_at"] == "2026-03-23T10:10:00.000Z"
+    # A session without a policy never commits on its own.
+    assert ok(client.get("/api/v1/sessions/a1b2c3d4", headers=ALICE))["commit_count"] == 3
