@@ -15,7 +15,7 @@ import typing as t
 from .auth import Identity, check_identifier
 from .errors import ApiError, Shape, session_not_found_route, unsafe_segment
 from .harness import Harness
-from .messages import drafts_from_request
+from .messages import MessageDraft, drafts_from_request
 from .store import AUTO_COMMIT_DEFAULTS, Owner, Session, SessionStore
 from .tasks import Task
 
@@ -97,6 +97,13 @@ def check_session_id(session_id: str, identity: Identity, max_length: int | None
             )
         if _DRIVE_PREFIX.match(segment):
             raise unsafe_segment(f"Unsafe URI drive-prefixed component '{segment}' in {uri}", uri)
+
+
+def _session_id(call: Call) -> str:
+    """The path's session id, once checked like the real server checks it."""
+    session_id: str = call.params["session_id"]
+    check_session_id(session_id, call.caller, call.harness.config.max_id_length)
+    return session_id
 
 
 # -- system and admin ---------------------------------------------------------------------
@@ -316,8 +323,7 @@ def _mod_time(session: Session) -> str:
 
 @operation
 def get_session(call: Call) -> dict[str, t.Any]:
-    session_id = call.params["session_id"]
-    check_session_id(session_id, call.caller, call.harness.config.max_id_length)
+    session_id = _session_id(call)
     store, owner = call.store, call.caller.owner
     with store.lock:
         if call.params.get("auto_create"):
@@ -332,51 +338,45 @@ def get_session(call: Call) -> dict[str, t.Any]:
 
 @operation
 def delete_session(call: Call) -> dict[str, t.Any]:
-    session_id = call.params["session_id"]
-    check_session_id(session_id, call.caller, call.harness.config.max_id_length)
+    session_id = _session_id(call)
     call.store.delete_session(call.caller.owner, session_id)
     return {"session_id": session_id}
 
 
-@operation
-def add_message(call: Call) -> dict[str, t.Any]:
-    session_id = call.params["session_id"]
-    check_session_id(session_id, call.caller, call.harness.config.max_id_length)
-    drafts = drafts_from_request(call.body)
-    store = call.store
+def _append(call: Call, drafts: list[MessageDraft], **extra: int) -> dict[str, t.Any]:
+    """Store drafts atomically and answer with the counters after the write.
+
+    An automatic commit the write triggers runs after the answer is computed, as on the real
+    server, where it is scheduled in the background.
+    """
+    session_id = _session_id(call)
+    store, owner = call.store, call.caller.owner
     with store.lock:
-        session = store.add_messages(call.caller.owner, session_id, drafts)
+        session = store.add_messages(owner, session_id, drafts)
         result = {
             "session_id": session_id,
             "message_count": session.message_count,
+            **extra,
             "pending_tokens": session.pending_tokens,
         }
-        # The answer reports the write; an automatic commit it triggers comes after.
-        store.maybe_auto_commit(call.caller.owner, session_id)
+        store.maybe_auto_commit(owner, session_id)
         return result
 
 
 @operation
+def add_message(call: Call) -> dict[str, t.Any]:
+    return _append(call, drafts_from_request(call.body))
+
+
+@operation
 def batch_add_messages(call: Call) -> dict[str, t.Any]:
-    session_id = call.params["session_id"]
-    check_session_id(session_id, call.caller, call.harness.config.max_id_length)
     # Every message is converted (and so checked) before anything is stored: all or none.
     drafts = [
         draft
         for index, message in enumerate(call.body["messages"])
         for draft in drafts_from_request(message, group=index)
     ]
-    store = call.store
-    with store.lock:
-        session = store.add_messages(call.caller.owner, session_id, drafts)
-        result = {
-            "session_id": session_id,
-            "message_count": session.message_count,
-            "added": len(drafts),
-            "pending_tokens": session.pending_tokens,
-        }
-        store.maybe_auto_commit(call.caller.owner, session_id)
-        return result
+    return _append(call, drafts, added=len(drafts))
 
 
 # -- lifecycle: commit, context, archives, config ------------------------------------------
@@ -384,8 +384,7 @@ def batch_add_messages(call: Call) -> dict[str, t.Any]:
 
 @operation
 def commit_session(call: Call) -> dict[str, t.Any]:
-    session_id = call.params["session_id"]
-    check_session_id(session_id, call.caller, call.harness.config.max_id_length)
+    session_id = _session_id(call)
     body = call.body if isinstance(call.body, dict) else {}
     return call.store.commit(
         call.caller.owner,
@@ -397,23 +396,14 @@ def commit_session(call: Call) -> dict[str, t.Any]:
 
 @operation
 def get_session_context(call: Call) -> dict[str, t.Any]:
-    budget = call.params["token_budget"]
-    if budget < 0:
-        raise ApiError(
-            "INVALID_ARGUMENT",
-            "token_budget must be greater than or equal to 0",
-            {"field": "token_budget", "value": budget},
-            shape=Shape.ROUTE,
-        )
-    session_id = call.params["session_id"]
-    check_session_id(session_id, call.caller, call.harness.config.max_id_length)
-    return call.store.context(call.caller.owner, session_id, budget)
+    # A negative token_budget never gets here: the contract refuses it first, in the real words.
+    session_id = _session_id(call)
+    return call.store.context(call.caller.owner, session_id, call.params["token_budget"])
 
 
 @operation
 def get_session_archive(call: Call) -> dict[str, t.Any]:
-    session_id, archive_id = call.params["session_id"], call.params["archive_id"]
-    check_session_id(session_id, call.caller, call.harness.config.max_id_length)
+    session_id, archive_id = _session_id(call), call.params["archive_id"]
     archive = call.store.get_archive(call.caller.owner, session_id, archive_id)
     if archive is None:
         raise ApiError("NOT_FOUND", f"Archive {archive_id} not found", shape=Shape.ROUTE)
@@ -427,8 +417,7 @@ def get_session_archive(call: Call) -> dict[str, t.Any]:
 
 @operation
 def update_session_config(call: Call) -> dict[str, t.Any]:
-    session_id = call.params["session_id"]
-    check_session_id(session_id, call.caller, call.harness.config.max_id_length)
+    session_id = _session_id(call)
     body = call.body if isinstance(call.body, dict) else {}
     changes: dict[str, t.Any] = {}
     if "auto_commit_policy" in body:
