@@ -34,7 +34,7 @@ class SnapshotError(ValueError):
 def export_state(store: SessionStore) -> dict[str, t.Any]:
     """The store's state as a JSON-compatible document."""
     with store.lock:
-        state = store._state
+        state = store.state
         return {
             "format": FORMAT,
             "version": VERSION,
@@ -60,10 +60,7 @@ def import_state(store: SessionStore, document: t.Any, *, baseline: bool = False
         raise
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise SnapshotError(f"not a {FORMAT} document: {type(exc).__name__}: {exc}") from exc
-    with store.lock:
-        store._state = state
-        if baseline:
-            store.mark_baseline()
+    store.replace_state(state, baseline=baseline)
 
 
 def _session_out(session: Session) -> dict[str, t.Any]:

@@ -203,6 +203,18 @@ class SessionStore:
         """Hold it to read several things as one consistent snapshot."""
         return self._lock
 
+    @property
+    def state(self) -> _State:
+        """The live state (hold :attr:`lock` while reading it); ``snapshot.py`` serialises it."""
+        return self._state
+
+    def replace_state(self, state: _State, *, baseline: bool = False) -> None:
+        """Swap in a whole state (an imported snapshot), optionally as the reset baseline."""
+        with self._lock:
+            self._state = state
+            if baseline:
+                self.mark_baseline()
+
     # -- baseline ---------------------------------------------------------------------
 
     def mark_baseline(self) -> None:
