@@ -70,7 +70,7 @@ REQUIRED_CHECKS = (
 
 #: Examples per operation: a modest default run and a marker-gated thorough one.
 DEFAULT_MAX_EXAMPLES = 50
-SLOW_MAX_EXAMPLES = 500
+SLOW_MAX_EXAMPLES = 1000
 #: Stateful runs: scenarios x steps per scenario.
 DEFAULT_STATEFUL_EXAMPLES = 25
 DEFAULT_STATEFUL_STEPS = 6
