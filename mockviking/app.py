@@ -23,14 +23,14 @@ from .clock import Clock
 from .config import Config
 from .control import HANDLERS as CONTROL_HANDLERS
 from .errors import ApiError, Shape
-from .fixtures import load_into
 from .faults import Fault
+from .fixtures import load_into
 from .harness import Harness
 from .journal import Journal, RecordedRequest, clip_body, redact_headers
 from .operations import HANDLERS, Call, Handler, Raw
+from .persistence import StateFile
 from .responses import record_route_violation
 from .spec import Contract, Operation, SpecError, default_spec_path, load_contract
-from .persistence import StateFile
 from .store import Limits, SessionStore
 from .validation import OperationValidator, decode_body
 from .violations import Violation

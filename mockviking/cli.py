@@ -21,6 +21,7 @@ from .fixtures import FixtureError, load_fixture
 from .persistence import StateFileError
 from .server import MockVikingServer
 from .spec import SpecError, load_contract
+from .verify import verify
 
 
 class UsageProblem(click.ClickException):
@@ -140,3 +141,6 @@ def check_fixtures(files: tuple[str, ...], spec_path: str | None) -> None:
     except (SpecError, FixtureError) as exc:
         raise UsageProblem(str(exc)) from exc
     click.echo(f"{len(files)} fixture file(s) OK")
+
+
+main.add_command(verify)

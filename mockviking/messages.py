@@ -145,6 +145,8 @@ def _resolve_parts(body: t.Mapping[str, t.Any]) -> list[dict[str, t.Any]]:
 def normalize_part(raw: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
     """One request part in its stored form."""
     kind = raw.get("type", "text")
+    if not isinstance(kind, str):
+        kind = "not a known type"  # the real server makes such a part a text part
     if kind == "text":
         return {"type": "text", "text": raw.get("text") or ""}
     if kind == "context":
@@ -190,10 +192,10 @@ def _image_part(raw: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
     if isinstance(image, str):
         url, detail = image, None
     elif isinstance(image, dict):
-        url, detail = image.get("url") or "", image.get("detail")
+        url, detail = image.get("url"), image.get("detail")
     else:
         url, detail = "", None
-    if not url:
+    if not url or not isinstance(url, str):
         raise ApiError(
             "INVALID_ARGUMENT", "image_url part requires a non-empty URL", shape=Shape.ROUTE
         )

@@ -273,10 +273,18 @@ def _memory_policy(raw: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
     }
     for name in ("self", "peer", "working_memory"):
         if isinstance(raw.get(name), dict) and "enabled" in raw[name]:
-            policy[name] = {"enabled": bool(raw[name]["enabled"])}
+            policy[name] = {"enabled": _loose_flag(raw[name]["enabled"])}
     if "memory_types" in raw:
         policy["memory_types"] = list(raw["memory_types"])
     return policy
+
+
+def _loose_flag(value: t.Any) -> bool:
+    """How the real server reads ``enabled``: yes/no words, else Python truthiness."""
+    if isinstance(value, str):
+        word = value.strip().lower()
+        return word not in ("", "0", "false", "no", "off")
+    return bool(value)
 
 
 @operation

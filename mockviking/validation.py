@@ -73,7 +73,7 @@ def service_error(failures: t.Sequence[ServiceFailure]) -> ApiError:
     ``{extra}`` for every offending name, sorted (a ``propertyNames`` rule fails once per name).
     """
     first = failures[0]
-    group = [f for f in failures if f.loc == first.loc and f.spec is first.spec]
+    group = [f for f in failures if f.spec is first.spec]
     extra = ", ".join(sorted(str(f.value) for f in group))
 
     def fill(template: t.Any) -> t.Any:
@@ -363,11 +363,15 @@ def _translate_one(error: jsonschema.ValidationError, prefix: tuple[str, ...]) -
     value: t.Any = error.validator_value
     instance: t.Any = error.instance
 
+    if schema.get("x-checked-by") == "handler":
+        return []  # the operation's handler checks this rule and answers in the real words
     service = schema.get("x-service-error")
     if isinstance(service, dict):
         return [(_service_failure(loc, service, instance), "field")]
     if schema.get("x-coerce") == "integer" and keyword in ("anyOf", "type"):
         return [(_lax_integer_error(loc, instance, schema), "field")]
+    if schema.get("x-coerce") == "boolean" and keyword in ("anyOf", "type"):
+        return [(_type_error(loc, "boolean", instance, schema), "field")]
     custom = schema.get("x-error-message")
     if custom and keyword in ("anyOf", "oneOf", "pattern", "not", "allOf"):
         if schema.get("x-error-mode") == "before":
@@ -573,10 +577,11 @@ class LaxCoercer:
         if not isinstance(node, dict):
             return value
         target = self._target(node)
-        if node.get("x-coerce") == "integer" or (
-            isinstance(target, dict) and target.get("x-coerce") == "integer"
-        ):
+        coerce = node.get("x-coerce") or (target.get("x-coerce") if isinstance(target, dict) else None)
+        if coerce == "integer":
             return _lax_integer(value)
+        if coerce == "boolean":
+            return _lax_boolean(value)
         if target is not None:
             value = self._walk(value, target)
         if isinstance(value, dict):
@@ -591,6 +596,16 @@ class LaxCoercer:
                 if value is not None and isinstance(branch, dict) and branch.get("type") != "null":
                     value = self._walk(value, branch)
         return value
+
+
+def _lax_boolean(value: t.Any) -> t.Any:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    return value
 
 
 def _lax_integer(value: t.Any) -> t.Any:

@@ -7,12 +7,15 @@ in order of the report:
    session and account ids; the answer must be documented and match its response schema.
 2. **properties**: schemathesis 4.x (its engine, as ``st run`` uses it) over every operation:
    positive and negative generation, the coverage and fuzzing phases, every default check
-   (not_a_server_error, status_code_conformance, content_type_conformance,
+   that applies (not_a_server_error, status_code_conformance, content_type_conformance,
    response_schema_conformance, response_headers_conformance, positive_data_acceptance,
    negative_data_rejection, missing_required_header, unsupported_method,
-   allow_header_conformance, ignored_auth).
+   allow_header_conformance, object_level_authorization, ensure_resource_availability).
+   Two allowances, both from the contract: an operation that declares a 501 may answer it,
+   and one that declares a 412 may answer it to valid data (a finished task's cancel).
 3. **stateful**: scenarios that follow the contract's OpenAPI links
-   (``schema.as_state_machine()``), with the same checks plus ensure_resource_availability.
+   (``schema.as_state_machine()``), with the same checks (use_after_free is off: a write or
+   ``auto_create=true`` brings a deleted session back, by design of the API).
 4. **rules**: what no schema can say, each a named check whose failure names the difference:
    batch, commit, auto_create, isolation, error_codes.
 5. **seed superset**: the fields the seed documents ask for beyond the real server's answers
@@ -41,6 +44,7 @@ import dataclasses
 import datetime
 import http.client
 import json
+import re
 import secrets
 import threading
 import time
@@ -111,6 +115,14 @@ class Unreachable(Exception):
 
 
 @dataclasses.dataclass
+class Finding:
+    """One difference: what exactly differs, and the requests and answers that show it."""
+
+    text: str
+    evidence: list[str] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass
 class Result:
     """One check (or one operation of a phase) and how it went."""
 
@@ -118,16 +130,21 @@ class Result:
     name: str
     status: str  # "passed", "failed" or "skipped"
     detail: str = ""
-    #: For failures: what exactly differs, one paragraph per difference.
-    problems: list[str] = dataclasses.field(default_factory=list)
-    #: For failures: requests and answers that show it.
-    evidence: list[str] = dataclasses.field(default_factory=list)
+    #: For failures: the differences found.
+    findings: list[Finding] = dataclasses.field(default_factory=list)
     seconds: float = 0.0
     requests: int = 0
 
     @property
     def failed(self) -> bool:
         return self.status == "failed"
+
+    @property
+    def headline(self) -> str:
+        """The first line of the first finding (or the detail)."""
+        if self.failed and self.findings:
+            return self.findings[0].text.splitlines()[0]
+        return self.detail
 
 
 @dataclasses.dataclass
@@ -172,7 +189,8 @@ def _shown_headers(headers: t.Mapping[str, str]) -> dict[str, str]:
 
 
 def _redact(value: str) -> str:
-    return value[:10] + "…" if len(value) > 12 else value
+    """A key as reports show it: its first characters only."""
+    return value[:6] + "…" if len(value) > 8 else "…"
 
 
 def exchange_text(
@@ -446,30 +464,38 @@ class Verifier:
         self.started_at = datetime.datetime.now(datetime.timezone.utc)
         self.target: Target | None = None
         self.seconds = 0.0
+        #: Keys to keep out of every report (longest first, so no key is half-replaced).
+        self.secrets = sorted({k for k in (options.api_key, options.root_key) if k}, key=len, reverse=True)
 
     # -- bookkeeping ---------------------------------------------------------------------------
 
     def add(self, result: Result) -> Result:
+        # Keys never reach a report: schemathesis' curl commands, echoed bodies... are redacted.
+        result.detail = self.redact(result.detail)
+        for finding in result.findings:
+            finding.text = self.redact(finding.text)
+            finding.evidence = [self.redact(text) for text in finding.evidence]
         self.results.append(result)
         mark = {"passed": "ok", "failed": "FAILED", "skipped": "skipped"}[result.status]
         line = f"[{result.phase}] {result.name}: {mark}"
         if result.detail and not result.failed:
             line += f" ({result.detail})"
-        if result.failed and result.problems:
-            line += f": {result.problems[0].splitlines()[0][:300]}"
+        if result.failed and result.findings:
+            line += f": {result.headline[:300]}"
         self.progress(line)
         return result
 
-    def remaining(self) -> float:
-        return self.options.time_limit - (time.monotonic() - self.started)
+    def redact(self, text: str) -> str:
+        """``text`` without keys, and with lone surrogates (generated data...) made printable."""
+        for secret in self.secrets:
+            text = text.replace(secret, _redact(secret))
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
     def budget_until(self, share: float) -> float:
         return self.options.time_limit * share - (time.monotonic() - self.started)
 
     def run(self) -> None:
         target = self.setup()
-        if target is None:
-            return
         self.target = target
         phases = self.options.phases or frozenset(SELECTABLE_PHASES)
         if "examples" in phases:
@@ -489,7 +515,7 @@ class Verifier:
 
     # -- setup ---------------------------------------------------------------------------------
 
-    def setup(self) -> Target | None:
+    def setup(self) -> Target:
         """Find the server's mode, and the identities to send requests as."""
         options = self.options
         self.progress(f"[setup] checking {options.base_url}")
@@ -502,8 +528,8 @@ class Verifier:
         version = str(info.get("version", "?"))
         if health.status != 200 or mode not in ("api_key", "dev"):
             self.add(Result("setup", "health", "failed",
-                            problems=["GET /health did not answer 200 with auth_mode api_key or dev"],
-                            evidence=[health.describe()], requests=1))
+                            findings=[Finding("GET /health did not answer 200 with auth_mode api_key or dev",
+                                              [health.describe()])], requests=1))
             if mode not in ("api_key", "dev"):
                 mode = "dev" if options.api_key is None and options.root_key is None else "api_key"
         run_id = secrets.token_hex(4)
@@ -556,6 +582,7 @@ class Verifier:
             )
         notes.append(f"Provisioned account {account} (admin verify-a, user verify-b) with the root key; "
                      "the real server keeps it after the run.")
+        self.secrets = sorted({*self.secrets, key_a, key_b}, key=len, reverse=True)
         a = Identity("user A (verify-a, admin)", {"X-API-Key": key_a}, account, "verify-a")
         b = Identity("user B (verify-b, user)", {"X-API-Key": key_b}, account, "verify-b")
         return Target(self.options.base_url, "api_key", "root key", version, run_id, a, b, root, account, notes)
@@ -619,14 +646,14 @@ class Verifier:
         try:
             if "{session_id}" in path and "404" in operation.get("responses", {}):
                 # The operation needs an existing session with messages (commit, ...).
-                evidence.append(self.http.request(
-                    "POST", f"/api/v1/sessions/{session_id}/messages/batch", headers=headers, source="examples",
-                    body={"messages": [{"role": "user", "content": "hello"},
-                                       {"role": "assistant", "content": "hi"}]}))
+                for role, content in (("user", "hello"), ("assistant", "hi")):
+                    evidence.append(self.http.request(
+                        "POST", f"/api/v1/sessions/{session_id}/messages", headers=headers, source="examples",
+                        body={"role": role, "content": content}))
             exchange = self.http.request(method.upper(), concrete, headers=headers, body=body, source="examples")
         except Unreachable as exc:
-            self.add(Result("examples", label, "failed", problems=[f"no answer: {exc}"],
-                            evidence=[e.describe() for e in evidence]))
+            self.add(Result("examples", label, "failed",
+                            findings=[Finding(f"no answer: {exc}", [e.describe() for e in evidence])]))
             return
         evidence.append(exchange)
         # Without the root key, admin operations are refused (they go to an account of nobody's).
@@ -637,9 +664,9 @@ class Verifier:
             problems.append(f"{method.upper()} {path} with example {name!r} answered {exchange.status}, "
                             f"expected {want}")
         problems += self.checker.problems(path, method, exchange)
-        result = Result("examples", label, "failed" if problems else "passed",
-                        detail=f"{exchange.status}", problems=problems,
-                        evidence=[e.describe() for e in evidence] if problems else [],
+        shown = [e.describe() for e in evidence]
+        result = Result("examples", label, "failed" if problems else "passed", detail=f"{exchange.status}",
+                        findings=[Finding(problem, shown if i == 0 else []) for i, problem in enumerate(problems)],
                         seconds=time.monotonic() - started, requests=self.http.sent - sent)
         self.add(result)
 
@@ -654,12 +681,11 @@ class Verifier:
         try:
             detail = check()
         except RuleFailed as exc:
-            self.add(Result(phase, name, "failed", problems=[str(exc)],
-                            evidence=[e.describe() for e in exc.evidence],
+            self.add(Result(phase, name, "failed", findings=[Finding(str(exc), [e.describe() for e in exc.evidence])],
                             seconds=time.monotonic() - started, requests=self.http.sent - sent))
             return
         except Unreachable as exc:
-            self.add(Result(phase, name, "failed", problems=[f"no answer: {exc}"],
+            self.add(Result(phase, name, "failed", findings=[Finding(f"no answer: {exc}")],
                             seconds=time.monotonic() - started, requests=self.http.sent - sent))
             return
         self.add(Result(phase, name, "passed", detail=detail,
@@ -704,21 +730,21 @@ class Verifier:
                             detail=f"{total} error envelopes of {self.observer.answers} answers, "
                                    "each with its code's status"))
             return
-        problems = []
-        evidence = []
+        findings = []
         for (code, status), seen_list in sorted(mismatched.items()):
             expected = CODE_TO_STATUS.get(code)
             first = seen_list[0]
             if expected is None:
-                problems.append(f"error code {code!r} (answered {status}, {len(seen_list)}×) is not an "
-                                f"OpenViking error code; known: {', '.join(CODE_TO_STATUS)}")
+                text = (f"error code {code!r} (answered {status}, {len(seen_list)}×) is not an "
+                        f"OpenViking error code; known: {', '.join(CODE_TO_STATUS)}")
             else:
-                problems.append(f"error code {code} answered with HTTP {status} {len(seen_list)}×, "
-                                f"but {code} maps to {expected} (first: {first.method} {first.path})")
-            evidence.append(f"{first.method} {first.path} → {status} "
-                            f"{{\"code\": \"{code}\", \"message\": {json.dumps(first.message[:200])}}} "
-                            f"[seen by {first.source}]")
-        self.add(Result("rules", "error_codes", "failed", problems=problems, evidence=evidence,
+                text = (f"error code {code} answered with HTTP {status} {len(seen_list)}×, "
+                        f"but {code} maps to {expected} (first: {first.method} {first.path})")
+            shown = (f"{first.method} {first.path} → {status} "
+                     f"{{\"code\": \"{code}\", \"message\": {json.dumps(first.message[:200])}}} "
+                     f"[seen by {first.source}]")
+            findings.append(Finding(text, [shown]))
+        self.add(Result("rules", "error_codes", "failed", findings=findings,
                         detail=f"{total} error envelopes", seconds=time.monotonic() - started))
 
     # -- 2. properties (schemathesis engine) ---------------------------------------------------
@@ -812,23 +838,29 @@ class Verifier:
                     self._scenario_result("properties", event)
                 elif isinstance(event, events.NonFatalError):
                     self.add(Result("properties", f"{event.label} [error]", "failed",
-                                    problems=[f"{event.info.title}: {event.info.message}"]))
+                                    findings=[Finding(f"{event.info.title}: {event.info.message}")]))
                 elif isinstance(event, events.FatalError):
-                    self.add(Result("properties", "engine", "failed", problems=[f"schemathesis: {event.exception!r}"]))
+                    self.add(Result("properties", "engine", "failed",
+                                    findings=[Finding(f"schemathesis: {event.exception!r}")]))
                 elif isinstance(event, events.EngineFinished):
                     stop_reason = str(event.stop_reason.value)
                     for failure in event.failures:
                         self.add(Result("properties", f"{failure.operation or 'run'} [after run]", "failed",
-                                        problems=[_failure_text(failure)]))
+                                        findings=[Finding(_failure_text(failure))]))
         finally:
             timer.cancel()
         if stop_reason in ("interrupted", "max_time"):
+            labels = {result.ok().label for result in schema.get_all_operations()}
+            missed = sorted(labels - ran)
             self._note(f"The property phase stopped at its share of --time-limit ({budget:.0f} s); "
-                       f"{len(ran)} operation(s) were reached.")
+                       f"{len(ran)} operation(s) were reached" + (f", not: {', '.join(missed)}" if missed else "")
+                       + ".")
             self.add(Result("properties", "time limit", "skipped",
-                            detail=f"stopped after {budget:.0f} s; raise --time-limit to test further"))
+                            detail=f"stopped after {budget:.0f} s with {len(missed)} operation(s) not reached; "
+                                   "raise --time-limit to test further"))
         elif stop_reason == "server_unavailable":
-            self.add(Result("properties", "server", "failed", problems=["the server stopped answering during the run"]))
+            self.add(Result("properties", "server", "failed",
+                            findings=[Finding("the server stopped answering during the run")]))
 
     def _note(self, text: str) -> None:
         if self.target is not None:
@@ -859,16 +891,16 @@ class Verifier:
         if checks_run:
             detail += f"; {len(checks_run)} checks"
         if failures:
-            problems = [f"{check}: {title}" + (f"\n{message}" if message else "")
-                        for check, title, message in failures]
-            evidence = [e for ev in failures.values() for e in ev]
-            self.add(Result(phase, name, "failed", detail=detail, problems=problems, evidence=evidence,
+            findings = [Finding(f"{check}: {title}" + (f"\n{message}" if message else ""), evidence)
+                        for (check, title, message), evidence in failures.items()]
+            self.add(Result(phase, name, "failed", detail=detail, findings=findings,
                             seconds=event.elapsed_time, requests=requests))
         elif str(event.status.value) == "skip":
             self.add(Result(phase, name, "skipped", detail=event.skip_reason or "skipped", requests=requests))
         elif str(event.status.value) == "error":
             self.add(Result(phase, name, "failed", detail=detail, seconds=event.elapsed_time, requests=requests,
-                            problems=["schemathesis reported an error for this operation (see the progress output)"]))
+                            findings=[Finding("schemathesis reported an error for this operation "
+                                              "(see the progress output)")]))
         else:
             self.add(Result(phase, name, "passed", detail=detail, seconds=event.elapsed_time, requests=requests))
 
@@ -889,7 +921,6 @@ class Verifier:
         deadline = time.monotonic() + budget
         fixed = _identity_headers(target.user_a)
         observer = self.observer
-        seen: dict[tuple[str, int], int] = {}
         created: set[str] = set()
         followed: set[str] = set()
         failures: dict[tuple[str, str, str], list[str]] = {}
@@ -912,7 +943,6 @@ class Verifier:
                 super().after_call(response, case)
                 counters["requests"] += 1
                 label = case.operation.label
-                seen[(label, response.status_code)] = seen.get((label, response.status_code), 0) + 1
                 observer.saw("stateful", case.method, case.formatted_path, response.status_code, response.content)
                 scenario.append(f"[{response.status_code}] {case.method} {case.formatted_path}")
                 body = _json_or_none(response.content)
@@ -977,13 +1007,12 @@ class Verifier:
         if stopped:
             self._note(f"The stateful phase stopped at its share of --time-limit after {counters['scenarios']} "
                        "scenario(s).")
-        problems = [f"{label}: {title}" + (f"\n{message}" if message else "")
-                    for label, title, message in failures]
-        evidence = [e for ev in failures.values() for e in ev]
+        findings = [Finding(f"{label}: {title}" + (f"\n{message}" if message else ""), evidence)
+                    for (label, title, message), evidence in failures.items()]
         if problem is not None:
-            problems.append(problem)
-        if problems:
-            self.add(Result("stateful", "links", "failed", detail=detail, problems=problems, evidence=evidence,
+            findings.append(Finding(problem))
+        if findings:
+            self.add(Result("stateful", "links", "failed", detail=detail, findings=findings,
                             seconds=time.monotonic() - started, requests=requests))
         else:
             self.add(Result("stateful", "links", "passed", detail=detail,
@@ -1335,7 +1364,7 @@ def render_markdown(verifier: Verifier) -> str:
     lines.append(f"- contract: `{options.spec_path}` (version {version})")
     lines.append(f"- seed {options.seed}, --max-examples {options.max_examples}; "
                  f"mockviking {__version__}, schemathesis {_schemathesis_version()}")
-    lines.append(f"- requests: {verifier.http.sent} by the examples and rules, "
+    lines.append(f"- requests: {verifier.http.sent} sent by setup, examples and rules, "
                  f"{verifier.observer.answers} answers observed in all")
     lines.append("")
     lines.append("| phase | passed | failed | skipped |")
@@ -1372,33 +1401,40 @@ def render_markdown(verifier: Verifier) -> str:
         for result in results:
             if result.phase != phase:
                 continue
-            detail = result.problems[0].splitlines()[0] if result.failed and result.problems else result.detail
-            lines.append(f"| {phase} | {_cell(result.name)} | {result.status} | {_cell(detail[:200])} |")
+            lines.append(f"| {phase} | {_cell(result.name)} | {result.status} | {_cell(result.headline[:200])} |")
     lines.append("")
     return "\n".join(lines)
 
 
 def _markdown_failure(result: Result) -> list[str]:
     lines = [f"### [{result.phase}] {result.name}", ""]
-    for problem in result.problems:
-        first, *rest = problem.splitlines()
+    for finding in result.findings:
+        first, *rest = finding.text.splitlines() or [""]
         lines.append(f"- {first}")
-        for line in rest:
-            if line.strip():
-                lines.append(f"  {line}")
-    if result.evidence:
-        lines.append("")
-        lines.append("```")
-        for item in result.evidence[:6]:
-            lines.append(item)
+        lines.extend(f"  {line}" for line in rest if line.strip())
+        if finding.evidence:
             lines.append("")
-        lines[-1] = "```"
-    lines.append("")
+            lines.append("  ```")
+            for item in finding.evidence:
+                lines.extend(f"  {line}" for line in item.splitlines())
+                lines.append("")
+            lines[-1] = "  ```"
+        lines.append("")
     return lines
 
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
+
+
+#: What XML 1.0 cannot carry, even escaped: control characters, lone surrogates, U+FFFE/U+FFFF.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_text(text: str) -> str:
+    """``text`` with what XML cannot carry written as ``\\xNN`` / ``\\uNNNN``."""
+    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                        else f"\\u{ord(m.group()):04x}", text)
 
 
 def render_junit(verifier: Verifier) -> bytes:
@@ -1419,20 +1455,20 @@ def render_junit(verifier: Verifier) -> bytes:
             total[key] += int(suite.get(key, "0"))
         properties = ET.SubElement(suite, "properties")
         ET.SubElement(properties, "property", name="title", value=title)
-        ET.SubElement(properties, "property", name="base_url", value=verifier.options.base_url)
+        ET.SubElement(properties, "property", name="base_url", value=_xml_text(verifier.options.base_url))
         for result in results:
-            case = ET.SubElement(suite, "testcase", classname=f"verify.{phase}", name=result.name)
+            case = ET.SubElement(suite, "testcase", classname=f"verify.{phase}", name=_xml_text(result.name))
             case.set("time", f"{result.seconds:.3f}")
             if result.failed:
-                message = result.problems[0].splitlines()[0] if result.problems else "failed"
-                failure = ET.SubElement(case, "failure", message=message[:500],
+                failure = ET.SubElement(case, "failure", message=_xml_text((result.headline or "failed")[:500]),
                                         type="seed-superset" if phase == "superset" else "drift")
-                failure.text = "\n\n".join([*result.problems, *result.evidence])
+                failure.text = _xml_text("\n\n".join("\n".join([finding.text, *finding.evidence])
+                                                     for finding in result.findings))
             elif result.status == "skipped":
-                ET.SubElement(case, "skipped", message=result.detail)
+                ET.SubElement(case, "skipped", message=_xml_text(result.detail))
             elif result.detail:
                 out = ET.SubElement(case, "system-out")
-                out.text = result.detail
+                out.text = _xml_text(result.detail)
     for key, value in total.items():
         root.set(key, str(value))
     root.set("time", f"{verifier.seconds:.3f}")

@@ -405,3 +405,23 @@ def test_idle_sessions_commit_when_the_clock_moves(client: FlaskClient) -> None:
     assert detail["last_idle_commit_accepted_at"] == "2026-03-23T10:10:00.000Z"
     # A session without a policy never commits on its own.
     assert ok(client.get("/api/v1/sessions/a1b2c3d4", headers=ALICE))["commit_count"] == 3
+
+
+@pytest.mark.parametrize(
+    ("tag", "message"),
+    [
+        (" ", "search tag must be a non-empty k=v string"),
+        ("abc", "invalid search tag 'abc': expected strict k=v format"),
+        ("a=b=c", "invalid search tag 'a=b=c': expected strict k=v format"),
+        ("k= ", "invalid search tag 'k= ': key and value must both be non-empty"),
+    ],
+)
+def test_commit_tags_are_strict(client: FlaskClient, tag: str, message: str) -> None:
+    seed(client)
+    response = client.post("/api/v1/sessions/c1/commit", headers=ALICE,
+                           json={"extraction_metadata": {"event": {"tags": ["team=search", tag]}}})
+    assert error(response, 400, "INVALID_ARGUMENT") == {"code": "INVALID_ARGUMENT", "message": message, "details": {}}
+    assert ok(client.get("/api/v1/sessions/c1", headers=ALICE))["commit_count"] == 0  # nothing archived
+    accepted = client.post("/api/v1/sessions/c1/commit", headers=ALICE,
+                           json={"extraction_metadata": {"event": {"tags": [" Team=Search "]}}})
+    assert accepted.get_json()["result"]["status"] == "accepted"

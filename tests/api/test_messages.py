@@ -222,3 +222,16 @@ def test_batch_tool_groups_are_per_message(client: FlaskClient, app: Flask) -> N
 def test_batch_validation(client: FlaskClient, body: dict[str, t.Any], message: str) -> None:
     err = error(client.post("/api/v1/sessions/b5/messages/batch", headers=ALICE, json=body), 400, "INVALID_ARGUMENT")
     assert err["message"] == message
+
+
+def test_parts_ignore_fields_their_type_does_not_read(client: FlaskClient, app: Flask) -> None:
+    ok(add(client, {"role": "user", "parts": [{"type": "text", "text": "u", "uri": {"a": 1}, "context_type": False}]}))
+    ok(add(client, {"role": "user", "parts": [{"type": {"a": 1}, "text": "hi"}]}))
+    ok(add(client, {"role": "assistant", "parts": [{"type": "tool", "tool_id": "t1", "tool_name": "x",
+                                                    "tool_input": True, "tool_output": "o"}]}))
+    first, second, third = stored(app)
+    assert first["parts"] == [{"type": "text", "text": "u"}]
+    assert second["parts"] == [{"type": "text", "text": "hi"}]
+    assert third["parts"][0]["tool_input"] is True
+    err = error(add(client, {"role": "user", "parts": [{"type": "context", "uri": 5}]}), 400, "INVALID_ARGUMENT")
+    assert err["details"]["validation_errors"][0]["loc"] == ["body", "parts", "0", "uri"]

@@ -224,3 +224,38 @@ def test_sessions_are_isolated_between_users(client: FlaskClient) -> None:
     ok(client.post("/api/v1/sessions/a1b2c3d4/messages", headers=BOB, json={"role": "user", "content": "b"}))
     assert ok(client.get("/api/v1/sessions/a1b2c3d4", headers=BOB))["message_count"] == 1
     assert ok(client.get("/api/v1/sessions/a1b2c3d4", headers=ALICE))["message_count"] == 5
+
+
+@pytest.mark.parametrize(
+    ("policy", "message"),
+    [
+        ("x", "memory_policy must be an object"),
+        ({"other": 1}, "memory_policy supports only: memory_types, peer, self, working_memory"),
+        ({"self": 1}, "memory_policy target must be an object"),
+        ({"self": {"enabled": True, "x": 1}}, "memory_policy target supports only: enabled"),
+        ({"working_memory": {"x": 1}}, "memory_policy.working_memory supports only: enabled"),
+        ({"memory_types": "profile"}, "memory_policy.memory_types must be a list"),
+        ({"memory_types": ["profile", ""]}, "memory_policy.memory_types must contain non-empty strings"),
+        ({"memory_types": ["zeta", "bogus", "profile"]}, "Unknown memory_policy.memory_types: bogus, zeta"),
+    ],
+)
+def test_memory_policy_is_checked_in_the_real_servers_words(
+    client: FlaskClient, policy: object, message: str
+) -> None:
+    err = error(client.post("/api/v1/sessions", headers=ALICE, json={"memory_policy": policy}),
+                400, "INVALID_ARGUMENT")
+    assert err == {"code": "INVALID_ARGUMENT", "message": message, "details": {}}
+
+
+def test_memory_policy_flags_are_read_loosely(client: FlaskClient) -> None:
+    ok(client.post("/api/v1/sessions", headers=ALICE, json={"session_id": "mp", "memory_policy": {
+        "self": {"enabled": "off"}, "peer": {"enabled": 2}, "working_memory": {"enabled": "YES"}}}))
+    policy = ok(client.get("/api/v1/sessions/mp", headers=ALICE))["memory_policy"]
+    assert policy == {"self": {"enabled": False}, "peer": {"enabled": True}, "working_memory": {"enabled": True}}
+
+
+@pytest.mark.parametrize("flag", [0, 1, "on", "TRUE", "n"])
+def test_telemetry_flags_are_lax_booleans(client: FlaskClient, flag: object) -> None:
+    body = client.post("/api/v1/sessions", headers=ALICE, json={"telemetry": flag}).get_json()
+    assert body["status"] == "ok"
+    assert (body["telemetry"] is not None) == (flag in (1, "on", "TRUE"))
