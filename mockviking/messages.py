@@ -189,12 +189,12 @@ def _tool_part(raw: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
 
 def _image_part(raw: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
     image = raw.get("image_url")
+    url: t.Any = ""
+    detail: t.Any = None
     if isinstance(image, str):
-        url, detail = image, None
+        url = image
     elif isinstance(image, dict):
         url, detail = image.get("url"), image.get("detail")
-    else:
-        url, detail = "", None
     if not url or not isinstance(url, str):
         raise ApiError(
             "INVALID_ARGUMENT", "image_url part requires a non-empty URL", shape=Shape.ROUTE
