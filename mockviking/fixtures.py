@@ -159,15 +159,13 @@ def check_fixture(data: t.Any, contract: Contract, source: str = "<fixture>") ->
         {"$ref": _SCHEMA_URI}, registry=registry
     )
     errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
-    if errors:
-        first = errors[0]
-        path = list(first.absolute_path)
-        record = _record_name(data, path)
-        detail = translate([first], ())
-        loc = detail[0].loc if detail else tuple(str(p) for p in path)
-        where = ".".join(loc) or "(top level)"
-        reason = detail[0].message if detail else first.message
-        raise FixtureError(f"{source}: {record}: {where}: {reason}")
+    for error in errors:
+        detail = translate([error], ())
+        if not detail:
+            continue  # a rule the handlers check: applying the record reports it in their words
+        path = list(error.absolute_path)
+        where = ".".join(detail[0].loc) or "(top level)"
+        raise FixtureError(f"{source}: {_record_name(data, path)}: {where}: {detail[0].message}")
     return Fixture(source, data)
 
 

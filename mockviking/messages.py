@@ -13,8 +13,10 @@ import typing as t
 from .errors import ApiError, Shape
 from .tokens import estimate_parts_tokens
 
-#: ``viking://`` scopes the real server accepts in a message's URIs.
+#: Every ``viking://`` scope the real server knows...
 VIKING_SCOPES = ("agent", "queue", "resources", "session", "system", "temp", "upload", "user")
+#: ...and the ones a message's URIs may point into.
+REQUEST_SCOPES = ("agent", "resources", "session", "system", "user")
 #: Tool outputs of one request are budgeted together; the real server reports the budget.
 TOOL_OUTPUT_GROUP_BUDGET = 100000
 
@@ -208,16 +210,21 @@ def _image_part(raw: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
 
 
 def check_viking_uri(uri: str) -> None:
-    """Refuse a non-empty URI that is not ``viking://<known scope>/...``."""
+    """Refuse a non-empty URI that is not ``viking://<scope>/...`` for a scope messages may use.
+
+    Like the real server, an unknown scope is named against every scope, a known one that
+    messages may not use against the scopes they may.
+    """
     if not uri:
         return
     if not uri.startswith("viking://"):
         raise invalid_uri(uri, "URI must start with 'viking://'")
     scope = uri[len("viking://"):].split("/", 1)[0]
-    if scope not in VIKING_SCOPES and scope != "~":
-        raise invalid_uri(
-            uri, f"Invalid scope '{scope}'. Must be one of: {', '.join(VIKING_SCOPES)}"
-        )
+    if scope == "~":
+        return
+    for allowed in (VIKING_SCOPES, REQUEST_SCOPES):
+        if scope not in allowed:
+            raise invalid_uri(uri, f"Invalid scope '{scope}'. Must be one of: {', '.join(allowed)}")
 
 
 def invalid_uri(uri: str, reason: str) -> ApiError:

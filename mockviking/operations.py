@@ -274,7 +274,7 @@ def _memory_policy(raw: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
     for name in ("self", "peer", "working_memory"):
         if isinstance(raw.get(name), dict) and "enabled" in raw[name]:
             policy[name] = {"enabled": _loose_flag(raw[name]["enabled"])}
-    if "memory_types" in raw:
+    if raw.get("memory_types") is not None:
         policy["memory_types"] = list(raw["memory_types"])
     return policy
 
