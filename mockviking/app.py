@@ -8,7 +8,6 @@ and wires validation, auth and the envelope around the handlers.
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 import time
 import typing as t
@@ -26,11 +25,11 @@ from .errors import ApiError, Shape
 from .faults import Fault
 from .fixtures import load_into
 from .harness import Harness
-from .journal import Journal, RecordedRequest, clip_body, redact_headers
+from .journal import Journal, RecordedRequest, clip, redact_headers
 from .operations import HANDLERS, Call, Handler, Raw
 from .persistence import StateFile
 from .responses import record_route_violation
-from .spec import Contract, Operation, SpecError, default_spec_path, load_contract
+from .spec import Contract, Operation, SpecError, bundled_contract, load_contract
 from .store import Limits, SessionStore
 from .validation import OperationValidator, decode_body
 from .violations import Violation
@@ -54,7 +53,7 @@ def create_app(
     """
     config = config or Config()
     contract = contract or load_contract(config.spec_path)
-    control_contract = load_contract(default_spec_path("control.yaml"))
+    control_contract = bundled_contract("control.yaml")
     bindings = bind_operations(contract, HANDLERS) + bind_operations(control_contract, CONTROL_HANDLERS)
     state_file = StateFile(config.state_file) if config.state_file else None
     if store is None:
@@ -215,6 +214,8 @@ def _apply_fault(harness: Harness) -> Fault | None:
     Returns a ``drop`` or ``malformed`` fault for the caller to apply to the answer: the
     request is handled first, as when a network cuts a reply the server already sent.
     """
+    if not harness.faults.active:
+        return None
     caller = peek_identity(harness.store, request.headers)
     fault = harness.faults.decide(
         request.method, request.path,
@@ -280,9 +281,11 @@ def _record(harness: Harness, response: Response) -> None:
         path=request.path,
         query=request.query_string.decode("latin-1"),
         headers=redact_headers(request.headers.items()),
-        body=clip_body(_readable(sent, request.mimetype)),
+        raw_body=clip(sent),
+        body_type=request.mimetype,
         status=response.status_code,
-        response=None if response.direct_passthrough else clip_body(_readable(response.get_data(), response.mimetype)),
+        raw_response=None if response.direct_passthrough else clip(response.get_data()),
+        response_type=response.mimetype,
         operation_id=g.get("operation_id"),
         account_id=identity.account_id if identity else None,
         user_id=identity.user_id if identity else None,
@@ -290,15 +293,3 @@ def _record(harness: Harness, response: Response) -> None:
         fault=g.get("fault"),
         violations=tuple(g.get("violations", ())),
     ))
-
-
-def _readable(data: bytes, mimetype: str | None) -> t.Any:
-    """A body as JSON when it parses, as text otherwise, ``None`` when empty."""
-    if not data:
-        return None
-    if (mimetype or "").endswith("json"):
-        try:
-            return json.loads(data)
-        except (ValueError, RecursionError):
-            pass
-    return data.decode("utf-8", errors="replace")

@@ -136,6 +136,11 @@ class FaultSet:
             self._rules = []
             self._next_id = 0
 
+    @property
+    def active(self) -> bool:
+        """Whether any rule exists (requests skip fault matching entirely when none does)."""
+        return bool(self._rules)
+
     def rules(self) -> list[FaultRule]:
         """The rules, in order."""
         with self._lock:

@@ -9,18 +9,24 @@ from __future__ import annotations
 import collections
 import dataclasses
 import fnmatch
+import functools
+import json
 import threading
 import typing as t
 
 #: Headers whose values never enter the journal.
 SECRET_HEADERS = frozenset({"x-api-key", "authorization", "x-mockviking-control-token", "cookie"})
 REDACTED = "[REDACTED]"
-_MAX_BODY_CHARS = 65536
+_MAX_BODY_BYTES = 65536
 
 
 @dataclasses.dataclass(frozen=True)
 class RecordedRequest:
-    """One request and the answer it got."""
+    """One request and the answer it got.
+
+    Bodies are kept as the bytes that crossed the wire (cut at 64 KiB) and decoded only when
+    someone looks: recording must cost the server next to nothing.
+    """
 
     seq: int
     time: str
@@ -28,9 +34,11 @@ class RecordedRequest:
     path: str
     query: str
     headers: dict[str, str]
-    body: t.Any
+    raw_body: bytes
+    body_type: str | None
     status: int
-    response: t.Any
+    raw_response: bytes | None
+    response_type: str | None
     operation_id: str | None
     account_id: str | None
     user_id: str | None
@@ -38,9 +46,22 @@ class RecordedRequest:
     fault: str | None = None
     violations: tuple[dict[str, t.Any], ...] = ()
 
+    @functools.cached_property
+    def body(self) -> t.Any:
+        """The request body: JSON when it parses, text otherwise, ``None`` when empty."""
+        return readable(self.raw_body, self.body_type)
+
+    @functools.cached_property
+    def response(self) -> t.Any:
+        """The answer's body, decoded the same way (``None`` for a dropped answer)."""
+        return None if self.raw_response is None else readable(self.raw_response, self.response_type)
+
     def to_dict(self) -> dict[str, t.Any]:
         """The JSON form served by the control API."""
-        data = dataclasses.asdict(self)
+        data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
+                if f.name not in ("raw_body", "body_type", "raw_response", "response_type")}
+        data["body"] = self.body
+        data["response"] = self.response
         data["violations"] = list(self.violations)
         return data
 
@@ -60,11 +81,24 @@ def redact_headers(headers: t.Iterable[tuple[str, str]]) -> dict[str, str]:
     return out
 
 
-def clip_body(body: t.Any) -> t.Any:
-    """A body small enough to keep: long text is cut, JSON values are kept as they are."""
-    if isinstance(body, str) and len(body) > _MAX_BODY_CHARS:
-        return body[:_MAX_BODY_CHARS] + f"... [{len(body) - _MAX_BODY_CHARS} more characters]"
-    return body
+def clip(data: bytes) -> bytes:
+    """A body small enough to keep."""
+    return data if len(data) <= _MAX_BODY_BYTES else data[:_MAX_BODY_BYTES]
+
+
+def readable(data: bytes, mimetype: str | None) -> t.Any:
+    """A body as JSON when it parses, as text otherwise, ``None`` when empty."""
+    if not data:
+        return None
+    if (mimetype or "").endswith("json"):
+        try:
+            return json.loads(data)
+        except (ValueError, RecursionError):
+            pass
+    text = data.decode("utf-8", errors="replace")
+    if len(data) == _MAX_BODY_BYTES:
+        text += " ... [cut at 64 KiB]"
+    return text
 
 
 @dataclasses.dataclass(frozen=True)

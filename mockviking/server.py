@@ -7,6 +7,7 @@ port, so no port is ever guessed. Werkzeug's development server is never used.
 from __future__ import annotations
 
 import contextlib
+import logging
 import signal
 import threading
 import types
@@ -16,6 +17,11 @@ from waitress.server import create_server
 
 if t.TYPE_CHECKING:
     from flask import Flask
+
+
+# waitress warns "Task queue depth is N" whenever every thread is busy: under a load test that
+# is thousands of lines of noise, and not a problem of the mock's.
+logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 
 
 class ServerError(Exception):

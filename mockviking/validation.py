@@ -134,8 +134,11 @@ class OperationValidator:
 
     def __init__(self, contract: Contract, operation: Operation) -> None:
         self.operation = operation
+        # A plain string parameter (most path and header ones) needs no schema check: what
+        # arrives in a URL or a header is a string already.
         self._params = [
-            (p, contract.validator(p.pointer)) for p in operation.parameters
+            (p, None if _plain_string(p.schema) else contract.validator(p.pointer))
+            for p in operation.parameters
         ]
         self._body = (
             contract.validator(operation.body_pointer) if operation.body_pointer else None
@@ -171,7 +174,8 @@ class OperationValidator:
             if error is not None:
                 errors.append(dataclasses.replace(error, value=raw))
                 continue
-            errors.extend(translate(validator.iter_errors(value), (param.location, param.name)))
+            if validator is not None:
+                errors.extend(translate(validator.iter_errors(value), (param.location, param.name)))
             params[param.name] = value
 
         payload: t.Any = None
@@ -195,6 +199,10 @@ class OperationValidator:
             refusal.violations = tuple(failures)
             raise refusal
         return ValidRequest(params, payload)
+
+
+def _plain_string(schema: t.Mapping[str, t.Any]) -> bool:
+    return schema.get("type") == "string" and set(schema) <= {"type", "description", "examples", "example"}
 
 
 def decode_body(
