@@ -6,6 +6,7 @@ Every wait is bounded: a server that does not print its URL fails the test inste
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import json
 import os
@@ -20,11 +21,9 @@ import typing as t
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
 from mockviking import Config, create_app
 from mockviking.server import MockVikingServer
-from mockviking.verify import verify
 
 REPO = Path(__file__).resolve().parents[2]
 DEV_FIXTURES = REPO / "fixtures" / "dev.yaml"
@@ -100,9 +99,22 @@ def free_port_url() -> str:
     return f"http://127.0.0.1:{port}"
 
 
-def run_verify(*args: str) -> Result:
-    """``mockviking verify ARGS`` in-process; stdout and stderr both end up in ``result.output``."""
-    return CliRunner().invoke(verify, list(args), catch_exceptions=False)
+@dataclasses.dataclass(frozen=True)
+class Result:
+    """How a ``mockviking verify`` run ended and what it printed (stdout, then stderr)."""
+
+    exit_code: int
+    output: str
+
+
+def run_verify(*args: str, timeout: float = 600.0) -> Result:
+    """``mockviking verify ARGS`` in a child process, so no state of this test process (the
+    hypothesis and schemathesis globals other tests touch) can change what it does."""
+    done = subprocess.run(
+        [sys.executable, "-m", "mockviking", "verify", *args],
+        capture_output=True, text=True, encoding="utf-8", timeout=timeout, check=False,
+    )
+    return Result(done.returncode, done.stdout + done.stderr)
 
 
 # -- deliberately wrong servers: mockviking's own app with one thing broken --------------------
