@@ -176,8 +176,11 @@ def test_ids_with_spaces_and_unicode_round_trip(client: FlaskClient) -> None:
         assert ok(client.delete(f"/api/v1/sessions/{path}", headers=ALICE)) == {"session_id": sid}
 
 
-def test_slash_in_path_is_a_route_miss(client: FlaskClient) -> None:
-    response = client.get("/api/v1/sessions/a%2Fb", headers=ALICE)
+@pytest.mark.parametrize("path", ["/api/v1/sessions/a%2Fb", "/api/v1/sessions/%2FL/messages",
+                                  "/api/v1/sessions//L"])
+def test_slash_in_path_is_a_route_miss(client: FlaskClient, path: str) -> None:
+    response = client.open(path, method="POST" if path.endswith("messages") else "GET", headers=ALICE,
+                           json={"role": "user", "content": "x"})
     assert response.status_code == 404
     assert response.get_json() == {"status": "error", "error": {"code": "NOT_FOUND", "message": "Not Found"}}
 
