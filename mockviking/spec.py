@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 import importlib.resources
+import json
+import os
 import re
+import tempfile
 import typing as t
 from pathlib import Path
 
@@ -168,11 +172,33 @@ def _read_contract(source: str, *, check_schemas: bool) -> Contract:
         raise SpecError(f"{source}: cannot read the contract: {exc.strerror or exc}") from exc
     except UnicodeDecodeError as exc:
         raise SpecError(f"{source}: the contract is not UTF-8 text: {exc}") from exc
+    return build_contract(_parse_yaml(text, source), source, check_schemas=check_schemas)
+
+
+def _parse_yaml(text: str, source: str) -> t.Any:
+    """The parsed contract, from a JSON copy when one was made for this exact text.
+
+    Parsing the YAML is most of an app's start-up; the copy (in the temporary folder, named
+    by a hash of the text, so it can never be stale) loads in a fraction of the time.
+    """
+    cache = Path(tempfile.gettempdir()) / f"mockviking-contract-{hashlib.sha256(text.encode()).hexdigest()[:32]}.json"
+    try:
+        return json.loads(cache.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pass
     try:
         document = yaml.load(text, Loader=YamlLoader)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         raise SpecError(f"{source}: not valid YAML: {exc}") from exc
-    return build_contract(document, source, check_schemas=check_schemas)
+    try:
+        copy = json.dumps(document)
+        if json.loads(copy) == document:  # only a document JSON keeps exactly (no dates, int keys)
+            temporary = cache.with_suffix(f".{os.getpid()}.tmp")
+            temporary.write_text(copy, encoding="utf-8")
+            os.replace(temporary, cache)
+    except (TypeError, ValueError, OSError):
+        pass
+    return document
 
 
 def build_contract(document: t.Any, source: str = "<contract>", *, check_schemas: bool = True) -> Contract:

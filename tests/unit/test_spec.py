@@ -138,3 +138,13 @@ def test_bundled_contracts_pass_the_full_check(name: str) -> None:
     for op in contract.operations:
         if op.body_pointer:
             contract.validator(op.body_pointer)  # every body schema inlines and compiles
+
+
+def test_parsed_contracts_are_cached_by_content(tmp_path: Path) -> None:
+    spec = tmp_path / "openapi.yaml"
+    spec.write_text(default_spec_path().read_text())
+    first = load_contract(spec)
+    second = load_contract(spec)  # from the JSON copy this time
+    assert first.document == second.document
+    spec.write_text(default_spec_path().read_text().replace("title: OpenViking", "title: Changed OpenViking"))
+    assert load_contract(spec).document["info"]["title"].startswith("Changed")  # a new text, a new parse
