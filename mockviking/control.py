@@ -6,7 +6,6 @@ against their own contract, which is never mixed into the OpenViking one. No Fla
 
 from __future__ import annotations
 
-import datetime as dt
 import typing as t
 
 from . import snapshot
@@ -14,7 +13,7 @@ from .errors import ApiError, Shape
 from .fixtures import FixtureError, apply_fixture, check_fixture
 from .journal import RequestFilter
 from .operations import Call, Handler, registry
-from .store import Owner
+from .store import Owner, parse_timestamp
 from .tasks import CommitScript, TaskPlan
 
 HANDLERS: dict[str, Handler] = {}
@@ -151,7 +150,7 @@ def freeze_clock(call: Call) -> dict[str, t.Any]:
     at = None
     if body.get("at"):
         try:
-            at = dt.datetime.fromisoformat(body["at"].replace("Z", "+00:00"))
+            at = parse_timestamp(body["at"])
         except ValueError as exc:
             raise _bad(f"'at' must be an ISO 8601 time with a timezone, got {body['at']!r}") from exc
     assert call.harness.clock is not None

@@ -46,6 +46,11 @@ def meta_timestamp(moment: dt.datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
+def parse_timestamp(text: str) -> dt.datetime:
+    """An ISO 8601 timestamp, ``Z`` suffix allowed, as a datetime (naive if it has no offset)."""
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
 def message_timestamp(moment: dt.datetime) -> str:
     """Default message ``created_at``: Python's ``isoformat`` in UTC (``+00:00``)."""
     return moment.astimezone(dt.timezone.utc).isoformat()
@@ -168,6 +173,17 @@ AUTO_COMMIT_DEFAULTS: dict[str, int] = {
     "keep_recent_count": 0,
     "min_commit_interval_seconds": 0,
 }
+
+
+@t.overload
+def effective_policy(policy: t.Mapping[str, int]) -> dict[str, int]: ...
+@t.overload
+def effective_policy(policy: None) -> None: ...
+def effective_policy(policy: t.Mapping[str, int] | None) -> dict[str, int] | None:
+    """A stored auto-commit policy with the real defaults filled in, or ``None``."""
+    if policy is None:
+        return None
+    return {**AUTO_COMMIT_DEFAULTS, **policy}
 
 
 #: Finished tasks kept for GET /api/v1/tasks; older ones are "not found or expired".
@@ -555,13 +571,12 @@ class SessionStore:
                 task = self._state.tasks.get(session.auto_commit_task)
                 if task is not None and not task.terminal:
                     return
-            effective = {**AUTO_COMMIT_DEFAULTS, **policy}
+            effective = effective_policy(policy)
             interval = effective["min_commit_interval_seconds"]
             now = self.clock()
-            if interval and session.last_auto_commit_at:
-                last = dt.datetime.fromisoformat(session.last_auto_commit_at.replace("Z", "+00:00"))
-                if (now - last).total_seconds() < interval:
-                    return
+            last = session.last_auto_commit_at
+            if interval and last and (now - parse_timestamp(last)).total_seconds() < interval:
+                return
             over_tokens = session.pending_tokens > effective["pending_token_threshold"]
             over_count = session.message_count > effective["message_count_threshold"]
             if not (over_tokens or over_count):
@@ -582,15 +597,14 @@ class SessionStore:
             results = []
             for owner, sessions in self._state.sessions.items():
                 for session in sessions.values():
-                    policy = session.auto_commit_policy
-                    timeout = {**AUTO_COMMIT_DEFAULTS, **policy}["idle_timeout_seconds"] if policy else 0
+                    policy = effective_policy(session.auto_commit_policy)
+                    timeout = policy["idle_timeout_seconds"] if policy else 0
                     if not timeout or not session.messages or not session.last_message_at:
                         continue
-                    last = dt.datetime.fromisoformat(session.last_message_at.replace("Z", "+00:00"))
-                    if (now - last).total_seconds() < timeout:
+                    if (now - parse_timestamp(session.last_message_at)).total_seconds() < timeout:
                         continue
-                    keep = {**AUTO_COMMIT_DEFAULTS, **(policy or {})}["keep_recent_count"]
-                    result = self.commit(owner, session.session_id, keep)
+                    assert policy is not None
+                    result = self.commit(owner, session.session_id, policy["keep_recent_count"])
                     if result["status"] == "accepted":
                         session.last_idle_commit_accepted_at = meta_timestamp(now)
                         results.append(result)

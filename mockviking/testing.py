@@ -14,7 +14,7 @@ from .clock import Clock
 from .fixtures import apply_fixture, check_fixture, load_fixture
 from .harness import Harness
 from .journal import RecordedRequest, RequestFilter
-from .store import Owner, Session, SessionStore
+from .store import Owner, Session, SessionStore, parse_timestamp
 from .tasks import CommitScript, TaskPlan
 from .violations import Violation
 
@@ -130,7 +130,7 @@ class MockVikingHandle:
     def freeze_time(self, at: dt.datetime | str | None = None) -> dt.datetime:
         """Stop the server's clock (at an ISO 8601 time, a datetime, or now)."""
         if isinstance(at, str):
-            at = dt.datetime.fromisoformat(at.replace("Z", "+00:00"))
+            at = parse_timestamp(at)
         return self._clock().freeze(at)
 
     def advance_time(self, seconds: float) -> dt.datetime:
