@@ -1,6 +1,6 @@
 """Where mockviking spends its time: per request (in-process or under load), or in ``create_app``.
 
-    python benchmarks/hotspots.py app      [--top 40]
+    python benchmarks/hotspots.py app      [--top 40] [--by self]
     python benchmarks/hotspots.py requests [--scenario mixed] [--seconds 8] [--top 25]
     python benchmarks/hotspots.py startup  [--top 25]
 
@@ -175,6 +175,8 @@ def profile_app(opts: argparse.Namespace) -> int:
         reverse=True,
     )
     total = next(cum for cum, _, _, name in rows if name.endswith("(wsgi_app)"))
+    if opts.by == "self":
+        rows.sort(key=lambda row: row[1], reverse=True)
     print(f"\ncProfile, 5000 mixed requests; share of Flask.wsgi_app ({total:.2f} s under the profiler):")
     print("   cum%   self%    calls  function")
     for cum, own, calls, name in rows[: opts.top]:
@@ -204,6 +206,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--server-threads", type=int, default=8)
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--by", choices=("cum", "self"), default="cum", help="order of the app profile")
     opts = parser.parse_args()
     os.chdir(run.REPO)
     return {"app": profile_app, "requests": profile_requests, "startup": profile_startup}[opts.what](opts)

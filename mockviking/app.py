@@ -25,7 +25,7 @@ from .errors import ApiError, Shape
 from .faults import Fault
 from .fixtures import load_into
 from .harness import Harness
-from .journal import Journal, RecordedRequest, clip, redact_headers
+from .journal import Journal, RecordedRequest, clip, environ_headers
 from .operations import HANDLERS, Call, Handler, Raw
 from .persistence import StateFile
 from .responses import record_route_violation
@@ -271,28 +271,32 @@ def _journal_recorder(harness: Harness) -> t.Callable[[Response], Response]:
 
 
 def _record(harness: Harness, response: Response) -> None:
+    req = request._get_current_object()  # type: ignore[attr-defined]
+    state = g._get_current_object()  # type: ignore[attr-defined]
     try:
-        sent: bytes = request.get_data()
+        sent: bytes = req.get_data()
     except HTTPException:  # a body over the size limit is never read
         sent = b""
-    started = g.get("started")
-    identity = g.get("identity")
-    harness.journal.add(RecordedRequest(
-        seq=harness.journal.next_seq(),
-        time=harness.store.clock().isoformat(),
-        method=request.method,
-        path=request.path,
-        query=request.query_string.decode("latin-1"),
-        headers=redact_headers(request.headers.items()),
+    started = getattr(state, "started", None)
+    identity = getattr(state, "identity", None)
+    environ = req.environ
+    journal = harness.journal
+    journal.add(RecordedRequest(
+        seq=journal.next_seq(),
+        at=harness.store.clock(),
+        method=req.method,
+        path=req.path,
+        query=environ.get("QUERY_STRING", ""),
+        environ_headers=environ_headers(environ),
         raw_body=clip(sent),
-        body_type=request.mimetype,
+        content_type=environ.get("CONTENT_TYPE"),
         status=response.status_code,
         raw_response=None if response.direct_passthrough else clip(response.get_data()),
-        response_type=response.mimetype,
-        operation_id=g.get("operation_id"),
+        response_content_type=response.headers.get("Content-Type"),
+        operation_id=getattr(state, "operation_id", None),
         account_id=identity.account_id if identity else None,
         user_id=identity.user_id if identity else None,
         duration_ms=round((time.perf_counter() - started) * 1000, 3) if started else 0.0,
-        fault=g.get("fault"),
-        violations=tuple(g.get("violations", ())),
+        fault=getattr(state, "fault", None),
+        violations=tuple(getattr(state, "violations", ())),
     ))

@@ -7,6 +7,7 @@ show the near misses, because "not called" is rarely the whole story. No Flask h
 from __future__ import annotations
 
 import collections
+import datetime as dt
 import dataclasses
 import fnmatch
 import functools
@@ -24,27 +25,50 @@ _MAX_BODY_BYTES = 65536
 class RecordedRequest:
     """One request and the answer it got.
 
-    Bodies are kept as the bytes that crossed the wire (cut at 64 KiB) and decoded only when
-    someone looks: recording must cost the server next to nothing.
+    What the server hands in is kept raw (bodies as the bytes that crossed the wire, cut at
+    64 KiB; headers as the WSGI environ holds them; the time as a datetime) and turned into
+    the readable form only when someone looks: recording must cost the server next to
+    nothing.
     """
 
     seq: int
-    time: str
+    at: dt.datetime
     method: str
     path: str
     query: str
-    headers: dict[str, str]
+    #: ``(environ key, value)`` pairs: ``HTTP_X_API_KEY``, ``CONTENT_TYPE``...
+    environ_headers: tuple[tuple[str, str], ...]
     raw_body: bytes
-    body_type: str | None
+    content_type: str | None
     status: int
     raw_response: bytes | None
-    response_type: str | None
+    response_content_type: str | None
     operation_id: str | None
     account_id: str | None
     user_id: str | None
     duration_ms: float
     fault: str | None = None
     violations: tuple[dict[str, t.Any], ...] = ()
+
+    @functools.cached_property
+    def time(self) -> str:
+        """When the request arrived, by the server's clock (ISO 8601)."""
+        return self.at.isoformat()
+
+    @functools.cached_property
+    def headers(self) -> dict[str, str]:
+        """The request headers, named as on the wire in title case, credentials redacted."""
+        return redact_headers((_header_name(key), value) for key, value in self.environ_headers)
+
+    @property
+    def body_type(self) -> str | None:
+        """The request's media type, without parameters."""
+        return _mimetype(self.content_type)
+
+    @property
+    def response_type(self) -> str | None:
+        """The answer's media type, without parameters."""
+        return _mimetype(self.response_content_type)
 
     @functools.cached_property
     def body(self) -> t.Any:
@@ -58,8 +82,9 @@ class RecordedRequest:
 
     def to_dict(self) -> dict[str, t.Any]:
         """The JSON form served by the control API."""
-        data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
-                if f.name not in ("raw_body", "body_type", "raw_response", "response_type")}
+        data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in _RAW_FIELDS}
+        data["time"] = self.time
+        data["headers"] = self.headers
         data["body"] = self.body
         data["response"] = self.response
         data["violations"] = list(self.violations)
@@ -70,6 +95,30 @@ class RecordedRequest:
         where = f"{self.method} {self.path}" + (f"?{self.query}" if self.query else "")
         op = f" ({self.operation_id})" if self.operation_id else ""
         return f"#{self.seq} {where}{op} -> {self.status}"
+
+
+_RAW_FIELDS = frozenset({
+    "at", "environ_headers", "raw_body", "content_type", "raw_response", "response_content_type",
+})
+
+
+def environ_headers(environ: t.Mapping[str, t.Any]) -> tuple[tuple[str, str], ...]:
+    """A WSGI request's headers, as cheaply as they can be taken: names stay environ keys."""
+    return tuple(
+        (key, value) for key, value in environ.items()
+        if key.startswith("HTTP_") or (key in ("CONTENT_TYPE", "CONTENT_LENGTH") and value)
+    )
+
+
+def _header_name(key: str) -> str:
+    # CGI keeps "X-API-Key" as HTTP_X_API_KEY; title case is as close as it can be given back.
+    return (key[5:] if key.startswith("HTTP_") else key).replace("_", "-").title()
+
+
+def _mimetype(content_type: str | None) -> str | None:
+    if content_type is None:
+        return None
+    return content_type.split(";", 1)[0].strip().lower()
 
 
 def redact_headers(headers: t.Iterable[tuple[str, str]]) -> dict[str, str]:

@@ -19,6 +19,7 @@ import yaml
 
 from .auth import HeaderSource
 from .errors import ApiError, Shape
+from .precheck import compile_precheck
 from .spec import Contract, Operation, Parameter, YamlLoader
 
 _TRUE = frozenset({"1", "on", "t", "true", "y", "yes"})
@@ -143,6 +144,8 @@ class OperationValidator:
         self._body = (
             contract.validator(operation.body_pointer) if operation.body_pointer else None
         )
+        # Valid bodies pass this and skip jsonschema, which then only explains failures.
+        self._body_precheck = compile_precheck(self._body.schema) if self._body is not None else None
         self._coercer = (
             LaxCoercer.for_schema(contract.document, contract.schema_at(operation.body_pointer))
             if operation.body_pointer
@@ -188,7 +191,8 @@ class OperationValidator:
             else:
                 if self._coercer is not None:
                     body = self._coercer.coerce(body)
-                errors.extend(translate(self._body.iter_errors(body), ("body",)))
+                if self._body_precheck is None or not self._body_precheck(body):
+                    errors.extend(translate(self._body.iter_errors(body), ("body",)))
                 payload = body
         plain = [e for e in errors if not isinstance(e, ServiceFailure)]
         if plain:
@@ -537,73 +541,117 @@ def _or_list(options: t.Sequence[t.Any]) -> str:
 class LaxCoercer:
     """Converts values as pydantic's lax mode would, where the contract says ``x-coerce``.
 
-    Built once per body schema; a schema without any ``x-coerce`` gets no coercer at all,
-    so the common request pays nothing.
+    Built once per body schema into closures that visit only the parts of a body whose
+    schema mentions ``x-coerce`` somewhere below; a schema without any gets no coercer at
+    all, so the common request pays nothing.
     """
 
-    def __init__(self, document: t.Mapping[str, t.Any], schema: t.Mapping[str, t.Any]) -> None:
-        self._document = document
-        self._schema = schema
+    def __init__(self, walk: t.Callable[[t.Any], t.Any]) -> None:
+        self._walk = walk
 
     @classmethod
     def for_schema(
         cls, document: t.Mapping[str, t.Any], schema: t.Mapping[str, t.Any]
     ) -> LaxCoercer | None:
         """A coercer for ``schema``, or ``None`` when nothing in it is coerced."""
-        coercer = cls(document, schema)
-        return coercer if coercer._mentions_coerce(schema, set()) else None
-
-    def _target(self, node: t.Any) -> t.Any:
-        ref = node.get("$ref") if isinstance(node, dict) else None
-        if not isinstance(ref, str) or not ref.startswith("#/"):
-            return None
-        target: t.Any = self._document
-        for token in ref[2:].split("/"):
-            target = target[token.replace("~1", "/").replace("~0", "~")]
-        return target
-
-    def _mentions_coerce(self, node: t.Any, seen: set[int]) -> bool:
-        if isinstance(node, dict):
-            if id(node) in seen:
-                return False
-            seen.add(id(node))
-            if "x-coerce" in node:
-                return True
-            target = self._target(node)
-            if target is not None and self._mentions_coerce(target, seen):
-                return True
-            return any(self._mentions_coerce(v, seen) for k, v in node.items() if k != "$ref")
-        if isinstance(node, list):
-            return any(self._mentions_coerce(v, seen) for v in node)
-        return False
+        walk = _CoercerBuilder(document).build(schema)
+        return cls(walk) if walk is not None else None
 
     def coerce(self, value: t.Any) -> t.Any:
         """``value`` with lax integers converted (containers are updated in place)."""
-        return self._walk(value, self._schema)
+        return self._walk(value)
 
-    def _walk(self, value: t.Any, node: t.Any) -> t.Any:
+
+_Walk = t.Callable[[t.Any], t.Any]
+
+
+class _CoercerBuilder:
+    """Compiles a schema's ``x-coerce`` rules into closures, following local ``$ref`` s."""
+
+    def __init__(self, document: t.Mapping[str, t.Any]) -> None:
+        self._document = document
+        #: Compiled ``$ref`` targets; a cycle reads its own entry through a cell.
+        self._refs: dict[str, list[_Walk | None]] = {}
+
+    def build(self, node: t.Any) -> _Walk | None:
         if not isinstance(node, dict):
-            return value
-        target = self._target(node)
-        coerce = node.get("x-coerce") or (target.get("x-coerce") if isinstance(target, dict) else None)
+            return None
+        coerce = node.get("x-coerce")
         if coerce == "integer":
-            return _lax_integer(value)
+            return _lax_integer
         if coerce == "boolean":
-            return _lax_boolean(value)
-        if target is not None:
-            value = self._walk(value, target)
-        if isinstance(value, dict):
-            for name, sub in node.get("properties", {}).items():
-                if name in value:
-                    value[name] = self._walk(value[name], sub)
-        elif isinstance(value, list) and "items" in node:
-            for index, item in enumerate(value):
-                value[index] = self._walk(item, node["items"])
+            return _lax_boolean
+        steps: list[_Walk] = []
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/"):
+            target = self._ref(ref)
+            if target is not None:
+                steps.append(target)
+        properties = tuple(
+            (name, walk) for name, sub in node.get("properties", {}).items()
+            if (walk := self.build(sub)) is not None
+        )
+        if properties:
+            steps.append(_properties_walk(properties))
+        items = self.build(node["items"]) if "items" in node else None
+        if items is not None:
+            steps.append(_items_walk(items))
         for key in ("anyOf", "oneOf", "allOf"):
             for branch in node.get(key, []):
-                if value is not None and isinstance(branch, dict) and branch.get("type") != "null":
-                    value = self._walk(value, branch)
+                if isinstance(branch, dict) and branch.get("type") != "null":
+                    walk = self.build(branch)
+                    if walk is not None:
+                        steps.append(_unless_none(walk))
+        if not steps:
+            return None
+        if len(steps) == 1:
+            return steps[0]
+        frozen = tuple(steps)
+
+        def chain(value: t.Any) -> t.Any:
+            for step in frozen:
+                value = step(value)
+            return value
+
+        return chain
+
+    def _ref(self, ref: str) -> _Walk | None:
+        cell = self._refs.get(ref)
+        if cell is not None:
+            # Built already, or being built (a recursive schema): read it when called.
+            return cell[0] if cell[0] is not None else (lambda value: cell[0](value) if cell[0] else value)
+        cell = [None]
+        self._refs[ref] = cell
+        target: t.Any = self._document
+        for token in ref[2:].split("/"):
+            target = target[token.replace("~1", "/").replace("~0", "~")]
+        cell[0] = self.build(target)
+        return cell[0]
+
+
+def _properties_walk(properties: tuple[tuple[str, _Walk], ...]) -> _Walk:
+    def walk(value: t.Any) -> t.Any:
+        if isinstance(value, dict):
+            for name, sub in properties:
+                if name in value:
+                    value[name] = sub(value[name])
         return value
+
+    return walk
+
+
+def _items_walk(items: _Walk) -> _Walk:
+    def walk(value: t.Any) -> t.Any:
+        if isinstance(value, list):
+            for index, item in enumerate(value):
+                value[index] = items(item)
+        return value
+
+    return walk
+
+
+def _unless_none(branch: _Walk) -> _Walk:
+    return lambda value: value if value is None else branch(value)
 
 
 def _lax_boolean(value: t.Any) -> t.Any:

@@ -34,8 +34,8 @@ def test_clock_freezes_advances_and_resumes() -> None:
 
 def entry(seq: int, method: str, path: str, status: int = 200, body: object = None) -> RecordedRequest:
     raw = json.dumps(body).encode() if body is not None else b""
-    return RecordedRequest(seq, "t", method, path, "", {}, raw, "application/json", status, None, None,
-                           None, None, None, 0.0)
+    return RecordedRequest(seq, dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc), method, path, "", (), raw,
+                           "application/json", status, None, None, None, None, None, 0.0)
 
 
 def test_journal_assertions_show_near_misses() -> None:
