@@ -17,7 +17,7 @@ from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from . import responses
-from .auth import authenticate, peek_identity
+from .auth import EnvironHeaders, authenticate, peek_identity
 from .clock import Clock
 from .config import Config
 from .control import HANDLERS as CONTROL_HANDLERS
@@ -25,10 +25,10 @@ from .errors import ApiError, Shape
 from .faults import Fault
 from .fixtures import load_into
 from .harness import Harness
-from .journal import Journal, RecordedRequest, clip, environ_headers
+from .journal import Journal, clip, environ_headers
 from .operations import HANDLERS, Call, Handler, Raw
 from .persistence import StateFile
-from .responses import record_route_violation
+from .responses import STARTED, record_route_violation
 from .spec import Contract, Operation, SpecError, bundled_contract, load_contract
 from .store import Limits, SessionStore
 from .validation import OperationValidator, decode_body
@@ -76,9 +76,7 @@ def create_app(
     app.url_map.merge_slashes = False
     app.extensions[EXTENSION] = harness
     responses.install(app, harness.errors, harness.violations)
-    app.after_request(_journal_recorder(harness))
-    if state_file is not None:
-        app.after_request(_state_saver(harness, state_file))
+    app.after_request(_after_request(harness, state_file))
 
     by_path: dict[str, dict[str, tuple[Operation, OperationValidator, Handler]]] = {}
     for op, handler in bindings:
@@ -135,7 +133,8 @@ def _make_view(
     store = harness.store
 
     def view(**path_params: str) -> Response:
-        entry = methods.get(request.method)
+        req = request._get_current_object()  # type: ignore[attr-defined]
+        entry = methods.get(req.method)
         if entry is None:
             record_route_violation(harness.violations, "method_not_allowed", allow)
             raise ApiError(
@@ -143,21 +142,26 @@ def _make_view(
                 headers={"Allow": allow},
             )
         op, validator, handler = entry
-        g.operation_id = op.operation_id
+        state = g._get_current_object()  # type: ignore[attr-defined]
+        state.operation_id = op.operation_id
         fault = None
         if op.access == "control":
             _check_control_token(harness.config)
         else:
             fault = _apply_fault(harness)
+        environ = req.environ
+        headers = EnvironHeaders(environ)
         try:
-            body = decode_body(request.get_data(), request.headers.get("Content-Type"), allow_yaml=op.yaml_body,
+            state.raw_body = raw_body = req.get_data()
+            body = decode_body(raw_body, environ.get("CONTENT_TYPE"), allow_yaml=op.yaml_body,
                                max_depth=harness.config.max_json_depth)
-            identity = None if op.access == "control" else authenticate(store, op.access, request.headers)
+            identity = None if op.access == "control" else authenticate(store, op.access, headers)
             if identity is not None:
-                g.identity = identity
+                state.identity = identity
             if op.roles and identity is not None and identity.role not in op.roles:
                 raise ApiError("PERMISSION_DENIED", f"Requires role: {', '.join(op.roles)}")
-            valid = validator.validate(path_params, request.args.to_dict(flat=False), request.headers, body)
+            query = req.args.to_dict(flat=False) if validator.reads_query else {}
+            valid = validator.validate(path_params, query, headers, body)
         except ApiError as exc:
             if exc.violations and op.access != "control":
                 _record_violations(harness, op, exc.violations)
@@ -248,55 +252,61 @@ def _lost_answer(fault: Fault) -> Response:
     return response
 
 
-def _state_saver(harness: Harness, state_file: StateFile) -> t.Callable[[Response], Response]:
-    """Save the state after every successful write, before the client hears it succeeded."""
+def _after_request(harness: Harness, state_file: StateFile | None) -> t.Callable[[Response], Response]:
+    """Once per request: save the state after a successful write, then journal the exchange.
 
-    def save(response: Response) -> Response:
-        if request.method not in ("GET", "HEAD") and response.status_code < 300:
+    The state is saved before the client hears the write succeeded. One hook, not two:
+    Flask's per-hook cost is paid on every request.
+    """
+
+    def after(response: Response) -> Response:
+        if state_file is not None and request.method not in ("GET", "HEAD") and response.status_code < 300:
             state_file.save(harness.store)
-        return response
-
-    return save
-
-
-def _journal_recorder(harness: Harness) -> t.Callable[[Response], Response]:
-    def record(response: Response) -> Response:
         try:
             _record(harness, response)
         except Exception:  # the journal must never turn an answer into an error
             log.exception("could not record %s %s in the journal", request.method, request.path)
         return response
 
-    return record
+    return after
 
 
 def _record(harness: Harness, response: Response) -> None:
     req = request._get_current_object()  # type: ignore[attr-defined]
-    state = g._get_current_object()  # type: ignore[attr-defined]
-    try:
-        sent: bytes = req.get_data()
-    except HTTPException:  # a body over the size limit is never read
-        sent = b""
-    started = getattr(state, "started", None)
-    identity = getattr(state, "identity", None)
+    seen = vars(g._get_current_object())  # type: ignore[attr-defined]
+    sent = seen.get("raw_body")
+    if sent is None:  # the request never reached a view (an unknown route, say)
+        try:
+            sent = req.get_data()
+        except HTTPException:  # a body over the size limit is never read
+            sent = b""
+    identity = seen.get("identity")
     environ = req.environ
-    journal = harness.journal
-    journal.add(RecordedRequest(
-        seq=journal.next_seq(),
-        at=harness.store.clock(),
-        method=req.method,
-        path=req.path,
-        query=environ.get("QUERY_STRING", ""),
-        environ_headers=environ_headers(environ),
-        raw_body=clip(sent),
-        content_type=environ.get("CONTENT_TYPE"),
-        status=response.status_code,
-        raw_response=None if response.direct_passthrough else clip(response.get_data()),
-        response_content_type=response.headers.get("Content-Type"),
-        operation_id=getattr(state, "operation_id", None),
-        account_id=identity.account_id if identity else None,
-        user_id=identity.user_id if identity else None,
-        duration_ms=round((time.perf_counter() - started) * 1000, 3) if started else 0.0,
-        fault=getattr(state, "fault", None),
-        violations=tuple(getattr(state, "violations", ())),
-    ))
+    started = environ.get(STARTED)
+    # In RecordedRequest's field order, after seq.
+    harness.journal.record(
+        harness.store.clock(),
+        req.method,
+        req.path,
+        environ.get("QUERY_STRING", ""),
+        environ_headers(environ),
+        clip(sent),
+        environ.get("CONTENT_TYPE"),
+        response.status_code,
+        None if response.direct_passthrough else clip(_response_bytes(response)),
+        response.headers.get("Content-Type"),
+        seen.get("operation_id"),
+        identity.account_id if identity else None,
+        identity.user_id if identity else None,
+        round((time.perf_counter() - started) * 1000, 3) if started else 0.0,
+        seen.get("fault"),
+        tuple(seen.get("violations", ())),
+    )
+
+
+def _response_bytes(response: Response) -> bytes:
+    # A body set from bytes or text is kept as a one-item list: no need to re-join it.
+    chunks = response.response
+    if type(chunks) is list and len(chunks) == 1 and type(chunks[0]) is bytes:
+        return chunks[0]
+    return response.get_data()

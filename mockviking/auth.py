@@ -8,6 +8,7 @@ in ``X-API-Key`` or ``Authorization: Bearer``; in dev mode identity comes from t
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import typing as t
 
@@ -36,6 +37,30 @@ class HeaderSource(t.Protocol):
         ...
 
 
+class EnvironHeaders:
+    """A :class:`HeaderSource` reading a WSGI environ directly (``X-API-Key`` is ``HTTP_X_API_KEY``).
+
+    What werkzeug's ``request.headers`` does, without building it: every request reads a
+    handful of headers, and this is on every request.
+    """
+
+    __slots__ = ("_environ",)
+
+    def __init__(self, environ: t.Mapping[str, t.Any]) -> None:
+        self._environ = environ
+
+    def get(self, key: str, default: str = "") -> str:
+        """The header's value, or ``default``."""
+        value = self._environ.get(_cgi_key(key))
+        return default if value is None else str(value)
+
+
+@functools.lru_cache(maxsize=256)
+def _cgi_key(name: str) -> str:
+    key = name.upper().replace("-", "_")
+    return key if key in ("CONTENT_TYPE", "CONTENT_LENGTH") else f"HTTP_{key}"
+
+
 @dataclasses.dataclass(frozen=True)
 class Identity:
     """The caller: account, user, role, and the agent named by the seed's header."""
@@ -45,7 +70,7 @@ class Identity:
     role: str
     agent_id: str = "default"
 
-    @property
+    @functools.cached_property
     def owner(self) -> Owner:
         """The namespace this caller's sessions live in."""
         return Owner(self.account_id, self.user_id)
@@ -80,12 +105,7 @@ def authenticate(store: SessionStore, access: str, headers: HeaderSource) -> Ide
         if access == "public" and key is None:
             return None
         # Dev mode ignores keys: the caller is whoever the identity headers say.
-        return Identity(
-            _dev_identifier(headers, "X-OpenViking-Account", "account_id"),
-            _dev_identifier(headers, "X-OpenViking-User", "user_id"),
-            "root",
-            agent,
-        )
+        return _dev_identity(headers.get("X-OpenViking-Account", ""), headers.get("X-OpenViking-User", ""), agent)
 
     if key is None:
         if access == "public":
@@ -101,10 +121,25 @@ def authenticate(store: SessionStore, access: str, headers: HeaderSource) -> Ide
     return Identity(record.account_id, record.user_id, record.role, agent)
 
 
-def _dev_identifier(headers: HeaderSource, header: str, field: str) -> str:
-    value = headers.get(header, "").strip() or "default"
-    check_identifier(value, field)
-    return value
+#: Dev-mode callers already checked, by their raw headers: a client sends the same few on
+#: every request. Bounded: emptied when full.
+_DEV_IDENTITIES: dict[tuple[str, str, str], Identity] = {}
+_DEV_IDENTITIES_MAX = 1024
+
+
+def _dev_identity(account: str, user: str, agent: str) -> Identity:
+    cached = _DEV_IDENTITIES.get((account, user, agent))
+    if cached is not None:
+        return cached
+    account_id = account.strip() or "default"
+    check_identifier(account_id, "account_id")
+    user_id = user.strip() or "default"
+    check_identifier(user_id, "user_id")
+    identity = Identity(account_id, user_id, "root", agent)
+    if len(_DEV_IDENTITIES) >= _DEV_IDENTITIES_MAX:
+        _DEV_IDENTITIES.clear()
+    _DEV_IDENTITIES[(account, user, agent)] = identity
+    return identity
 
 
 def check_identifier(value: str, field: str) -> None:

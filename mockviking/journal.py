@@ -11,6 +11,7 @@ import datetime as dt
 import dataclasses
 import fnmatch
 import functools
+import itertools
 import json
 import threading
 import typing as t
@@ -21,9 +22,10 @@ REDACTED = "[REDACTED]"
 _MAX_BODY_BYTES = 65536
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass
 class RecordedRequest:
-    """One request and the answer it got.
+    """One request and the answer it got (read-only by convention: not frozen, as a frozen
+    dataclass costs the server a third more to build).
 
     What the server hands in is kept raw (bodies as the bytes that crossed the wire, cut at
     64 KiB; headers as the WSGI environ holds them; the time as a datetime) and turned into
@@ -37,7 +39,7 @@ class RecordedRequest:
     path: str
     query: str
     #: ``(environ key, value)`` pairs: ``HTTP_X_API_KEY``, ``CONTENT_TYPE``...
-    environ_headers: tuple[tuple[str, str], ...]
+    environ_headers: t.Sequence[tuple[str, str]]
     raw_body: bytes
     content_type: str | None
     status: int
@@ -58,7 +60,10 @@ class RecordedRequest:
     @functools.cached_property
     def headers(self) -> dict[str, str]:
         """The request headers, named as on the wire in title case, credentials redacted."""
-        return redact_headers((_header_name(key), value) for key, value in self.environ_headers)
+        return redact_headers(
+            (_header_name(key), value) for key, value in self.environ_headers
+            if value or key.startswith("HTTP_")
+        )
 
     @property
     def body_type(self) -> str | None:
@@ -102,12 +107,16 @@ _RAW_FIELDS = frozenset({
 })
 
 
-def environ_headers(environ: t.Mapping[str, t.Any]) -> tuple[tuple[str, str], ...]:
-    """A WSGI request's headers, as cheaply as they can be taken: names stay environ keys."""
-    return tuple(
-        (key, value) for key, value in environ.items()
-        if key.startswith("HTTP_") or (key in ("CONTENT_TYPE", "CONTENT_LENGTH") and value)
-    )
+def environ_headers(environ: t.Mapping[str, t.Any]) -> list[tuple[str, str]]:
+    """A WSGI request's headers, as cheaply as they can be taken: names stay environ keys.
+
+    The filtering runs in C (no Python code per key): this is on every request. Empty
+    ``CONTENT_*`` values are dropped when the headers are read.
+    """
+    return list(itertools.compress(environ.items(), map(str.startswith, environ, itertools.repeat(_HEADER_KEYS))))
+
+
+_HEADER_KEYS = ("HTTP_", "CONTENT_TYPE", "CONTENT_LENGTH")
 
 
 def _header_name(key: str) -> str:
@@ -197,21 +206,33 @@ class Journal:
     def __init__(self, limit: int = 1000) -> None:
         if limit < 1:
             raise ValueError("the journal limit must be at least 1")
-        self._entries: collections.deque[RecordedRequest] = collections.deque(maxlen=limit)
+        # An entry is kept as the tuple of its fields until someone reads the journal.
+        self._entries: collections.deque[RecordedRequest | tuple[t.Any, ...]] = collections.deque(maxlen=limit)
         self._lock = threading.Lock()
         self._seq = 0
         self.limit = limit
 
-    def next_seq(self) -> int:
-        """Reserve the sequence number of the next entry."""
+    def record(self, *fields: t.Any) -> None:
+        """Record one exchange: :class:`RecordedRequest`'s fields after ``seq``, in order.
+
+        The server calls this on every request, so the entry itself is built when read.
+        """
         with self._lock:
             self._seq += 1
-            return self._seq
+            self._entries.append((self._seq, *fields))
 
     def add(self, entry: RecordedRequest) -> None:
-        """Record one exchange."""
+        """Record one exchange given as an entry (its ``seq`` is kept as given)."""
         with self._lock:
             self._entries.append(entry)
+
+    def _all(self) -> list[RecordedRequest]:
+        """Every entry, oldest first, each built from its fields once (call with the lock held)."""
+        entries = self._entries
+        for index, entry in enumerate(entries):
+            if isinstance(entry, tuple):
+                entries[index] = RecordedRequest(*entry)
+        return t.cast(list[RecordedRequest], list(entries))
 
     def clear(self) -> None:
         """Forget every entry."""
@@ -222,7 +243,8 @@ class Journal:
         """Matching entries, oldest first (the newest ``limit`` of them)."""
         where = where or RequestFilter()
         with self._lock:
-            found = [e for e in self._entries if where.matches(e)]
+            everything = self._all()
+        found = [e for e in everything if where.matches(e)]
         return found[-limit:] if limit else found
 
     def assert_called(self, where: RequestFilter, times: int | None = None) -> list[RecordedRequest]:
@@ -234,7 +256,7 @@ class Journal:
         lines = [f"expected a request matching {_describe(where)} {wanted}, found {len(found)}"]
         lines += [f"  matched: {e.describe()}" for e in found[:10]]
         with self._lock:
-            everything = list(self._entries)
+            everything = self._all()
         near = sorted((e for e in everything if not where.matches(e)), key=where.score, reverse=True)[:5]
         if near:
             lines.append("closest other requests:")

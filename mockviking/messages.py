@@ -45,7 +45,7 @@ _TOOL_OPTIONAL_FIELDS = (
 _OPTIONAL_MESSAGE_FIELDS = ("peer_id", "turn_id", "message_kind", "source_message_ids")
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(slots=True)
 class Message:
     """A stored message; ``tokens`` is its estimate, kept so counters never re-scan."""
 
@@ -74,9 +74,10 @@ class Message:
         return data
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(slots=True)
 class MessageDraft:
-    """A message before it gets an id and a timestamp from the store."""
+    """A message before it gets an id and a timestamp from the store (not frozen: that
+    would make each draft cost twice as much to build, on every append)."""
 
     role: str
     parts: list[dict[str, t.Any]]

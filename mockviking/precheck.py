@@ -123,7 +123,14 @@ def _all(checks: t.Sequence[Check]) -> Check | None:
         first, second = checks
         return lambda v: first(v) and second(v)
     frozen = tuple(checks)
-    return lambda v: all(c(v) for c in frozen)
+
+    def every(v: t.Any) -> bool:
+        for check in frozen:
+            if not check(v):
+                return False
+        return True
+
+    return every
 
 
 def _sub(schema: t.Any) -> Check:
@@ -174,16 +181,19 @@ def _k_additional(value: t.Any, schema: t.Mapping[str, t.Any]) -> Check | None:
     def check(v: t.Any) -> bool:
         if not isinstance(v, dict):
             return True
-        return all(extra(item) for key, item in v.items() if key not in known)
+        for key, item in v.items():
+            if key not in known and not extra(item):
+                return False
+        return True
 
     return check
 
 
 def _k_required(value: t.Any, schema: t.Mapping[str, t.Any]) -> Check | None:
-    names = tuple(value)
+    names = frozenset(value)
     if not names:
         return None
-    return lambda v: not isinstance(v, dict) or all(n in v for n in names)
+    return lambda v: not isinstance(v, dict) or v.keys() >= names
 
 
 def _k_property_names(value: t.Any, schema: t.Mapping[str, t.Any]) -> Check | None:
@@ -199,7 +209,14 @@ def _k_items(value: t.Any, schema: t.Mapping[str, t.Any]) -> Check | None:
     sub = _compile(value)
     if sub is None:
         return None
-    return lambda v: not isinstance(v, list) or all(sub(item) for item in v)
+    def each(v: t.Any) -> bool:
+        if isinstance(v, list):
+            for item in v:
+                if not sub(item):
+                    return False
+        return True
+
+    return each
 
 
 def _k_any_of(value: t.Any, schema: t.Mapping[str, t.Any]) -> Check | None:
@@ -207,7 +224,14 @@ def _k_any_of(value: t.Any, schema: t.Mapping[str, t.Any]) -> Check | None:
     if any(b is None for b in branches):
         return None
     frozen = tuple(t.cast(list[Check], branches))
-    return lambda v: any(b(v) for b in frozen)
+
+    def some(v: t.Any) -> bool:
+        for branch in frozen:
+            if branch(v):
+                return True
+        return False
+
+    return some
 
 
 def _k_one_of(value: t.Any, schema: t.Mapping[str, t.Any]) -> Check:

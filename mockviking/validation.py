@@ -9,6 +9,7 @@ No Flask here: the caller hands in plain values.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import re
 import typing as t
@@ -19,6 +20,7 @@ import yaml
 
 from .auth import HeaderSource
 from .errors import ApiError, Shape
+from .precheck import Check as Precheck
 from .precheck import compile_precheck
 from .spec import Contract, Operation, Parameter, YamlLoader
 
@@ -137,13 +139,17 @@ class OperationValidator:
         self.operation = operation
         # A plain string parameter (most path and header ones) needs no schema check: what
         # arrives in a URL or a header is a string already.
-        self._params = [
-            (p, None if _plain_string(p.schema) else contract.validator(p.pointer))
-            for p in operation.parameters
-        ]
+        self._params: list[tuple[Parameter, jsonschema.protocols.Validator | None, Precheck | None]] = []
+        for param in operation.parameters:
+            validator = None if _plain_string(param.schema) else contract.validator(param.pointer)
+            self._params.append(
+                (param, validator, compile_precheck(validator.schema) if validator is not None else None)
+            )
         self._body = (
             contract.validator(operation.body_pointer) if operation.body_pointer else None
         )
+        #: Whether any parameter is in the query: if none is, the query string is not parsed.
+        self.reads_query = any(p.location == "query" for p in operation.parameters)
         # Valid bodies pass this and skip jsonschema, which then only explains failures.
         self._body_precheck = compile_precheck(self._body.schema) if self._body is not None else None
         self._coercer = (
@@ -165,19 +171,29 @@ class OperationValidator:
         """
         errors: list[FieldError] = []
         params: dict[str, t.Any] = {}
-        for param, validator in self._params:
-            raw = _raw_param(param, path_params, query, headers)
+        for param, validator, precheck in self._params:
+            location = param.location
+            if location == "path":
+                raw = path_params.get(param.name)
+            elif location == "query":
+                values = query.get(param.name)
+                raw = values[-1] if values else None  # like Starlette, the last of repeated values wins
+            else:
+                raw = headers.get(param.name, "") or None
             if raw is None:
                 if param.required:
                     errors.append(FieldError((param.location, param.name), "Field required", "missing"))
                 elif "default" in param.schema:
                     params[param.name] = param.schema["default"]
                 continue
+            if validator is None:  # a plain string: nothing to convert or check
+                params[param.name] = raw
+                continue
             value, error = coerce_parameter(raw, param.schema, (param.location, param.name))
             if error is not None:
                 errors.append(dataclasses.replace(error, value=raw))
                 continue
-            if validator is not None:
+            if precheck is None or not precheck(value):
                 errors.extend(translate(validator.iter_errors(value), (param.location, param.name)))
             params[param.name] = value
 
@@ -235,7 +251,10 @@ def decode_body(
         ) from exc
     except (UnicodeDecodeError, RecursionError, ValueError) as exc:
         raise body_parse_error() from exc
-    if max_depth is not None and nesting_exceeds(value, max_depth):
+    # Each level opens with "{" or "[": a body with fewer of them cannot nest too deep.
+    if max_depth is not None and body.count(b"{") + body.count(b"[") > max_depth and nesting_exceeds(
+        value, max_depth
+    ):
         error = ApiError(
             "INVALID_ARGUMENT",
             f"The JSON body is nested deeper than {max_depth} levels, the most mockviking accepts",
@@ -270,8 +289,9 @@ def is_yaml_media_type(content_type: str | None) -> bool:
     return media in ("application/yaml", "application/x-yaml", "text/yaml")
 
 
+@functools.lru_cache(maxsize=256)
 def is_json_media_type(content_type: str | None) -> bool:
-    """True for ``application/json`` and ``application/*+json``."""
+    """True for ``application/json`` and ``application/*+json`` (remembered: a client sends few)."""
     if not content_type:
         return False
     message = Message()
@@ -280,21 +300,6 @@ def is_json_media_type(content_type: str | None) -> bool:
         return False
     subtype = message.get_content_subtype()
     return subtype == "json" or subtype.endswith("+json")
-
-
-def _raw_param(
-    param: Parameter,
-    path_params: t.Mapping[str, str],
-    query: t.Mapping[str, t.Sequence[str]],
-    headers: HeaderSource,
-) -> str | None:
-    if param.location == "path":
-        return path_params.get(param.name)
-    if param.location == "query":
-        values = query.get(param.name)
-        # Like Starlette, the last of repeated values wins.
-        return values[-1] if values else None
-    return headers.get(param.name, "") or None
 
 
 def coerce_parameter(
