@@ -19,7 +19,7 @@ from .app import EXTENSION, create_app
 from .config import Config
 from .fixtures import FixtureError, load_fixture
 from .persistence import StateFileError
-from .server import MockVikingServer
+from .server import MockVikingServer, tune_interpreter
 from .spec import SpecError, load_contract
 from .verify import verify
 
@@ -100,6 +100,7 @@ def serve(
     except OSError as exc:
         raise UsageProblem(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
     store = app.extensions[EXTENSION].store
+    tune_interpreter()
     logging.basicConfig(level=logging.WARNING, format="mockviking: %(levelname)s %(message)s")
 
     def announce() -> None:

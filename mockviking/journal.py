@@ -38,8 +38,8 @@ class RecordedRequest:
     method: str
     path: str
     query: str
-    #: ``(environ key, value)`` pairs: ``HTTP_X_API_KEY``, ``CONTENT_TYPE``...
-    environ_headers: t.Sequence[tuple[str, str]]
+    #: As :func:`environ_headers` packs them: ``HTTP_X_API_KEY``, ``CONTENT_TYPE``... with values.
+    environ_headers: str | t.Sequence[tuple[str, str]]
     raw_body: bytes
     content_type: str | None
     status: int
@@ -61,7 +61,7 @@ class RecordedRequest:
     def headers(self) -> dict[str, str]:
         """The request headers, named as on the wire in title case, credentials redacted."""
         return redact_headers(
-            (_header_name(key), value) for key, value in self.environ_headers
+            (_header_name(key), value) for key, value in _unpack_headers(self.environ_headers)
             if value or key.startswith("HTTP_")
         )
 
@@ -107,13 +107,30 @@ _RAW_FIELDS = frozenset({
 })
 
 
-def environ_headers(environ: t.Mapping[str, t.Any]) -> list[tuple[str, str]]:
+def environ_headers(environ: t.Mapping[str, t.Any]) -> str | tuple[tuple[str, str], ...]:
     """A WSGI request's headers, as cheaply as they can be taken: names stay environ keys.
 
-    The filtering runs in C (no Python code per key): this is on every request. Empty
-    ``CONTENT_*`` values are dropped when the headers are read.
+    Packed into one string (``key NUL value NUL key...``), filtered in C: this is on every
+    request, and a string is not a container the garbage collector must walk again and
+    again while the journal keeps it. A value holding a NUL itself is kept as pairs.
     """
-    return list(itertools.compress(environ.items(), map(str.startswith, environ, itertools.repeat(_HEADER_KEYS))))
+    pairs = list(itertools.compress(environ.items(), map(str.startswith, environ, itertools.repeat(_HEADER_KEYS))))
+    try:
+        packed = "\0".join(itertools.chain.from_iterable(pairs))
+    except TypeError:  # a value that is not a string
+        return tuple((str(k), str(v)) for k, v in pairs)
+    if packed.count("\0") != max(0, 2 * len(pairs) - 1):
+        return tuple(pairs)
+    return packed
+
+
+def _unpack_headers(packed: str | t.Sequence[tuple[str, str]]) -> t.Sequence[tuple[str, str]]:
+    if not isinstance(packed, str):
+        return packed
+    if not packed:
+        return ()
+    items = packed.split("\0")
+    return list(zip(items[::2], items[1::2]))
 
 
 _HEADER_KEYS = ("HTTP_", "CONTENT_TYPE", "CONTENT_LENGTH")

@@ -117,7 +117,7 @@ def body_parse_error() -> ApiError:
     return error
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(slots=True)
 class ValidRequest:
     """The typed parameters and the body of a request that honours the contract."""
 
