@@ -11,7 +11,7 @@ import dataclasses
 import typing as t
 
 from .errors import ApiError, Shape
-from .tokens import estimate_parts_tokens
+from .tokens import estimate_parts_tokens, estimate_text_tokens
 
 #: Every ``viking://`` scope the real server knows...
 VIKING_SCOPES = ("agent", "queue", "resources", "session", "system", "temp", "upload", "user")
@@ -89,43 +89,45 @@ class MessageDraft:
     tokens: int
     #: Which request body of a batch the draft came from (tool outputs are grouped per body).
     group: int = 0
+    #: Whether a part is a grouped tool output, whose group id the store fills in.
+    grouped: bool = False
 
 
 def drafts_from_request(body: t.Mapping[str, t.Any], group: int = 0) -> list[MessageDraft]:
     """The messages one add-message body stores (a user's all-tool message splits in one per part)."""
-    parts = _resolve_parts(body)
+    role = body["role"]
     peer_id = body.get("peer_id")
     if isinstance(peer_id, str):
         peer_id = peer_id.strip() or None
-    common = {
-        "role": body["role"],
-        "created_at": body.get("created_at"),
-        "peer_id": peer_id,
-        "turn_id": body.get("turn_id"),
-        "source_message_ids": body.get("source_message_ids"),
-        "group": group,
-    }
+    created_at, turn_id, source_ids = body.get("created_at"), body.get("turn_id"), body.get("source_message_ids")
     kind = body.get("message_kind")
-    _group_tool_outputs(parts)
-    if body["role"] == "user" and len(parts) > 1 and all(p["type"] == "tool" for p in parts):
+    if body.get("parts") is None:
+        # The common case, plain content: one text part, no tool outputs to group.
+        text = body.get("content") or ""
+        return [MessageDraft(role, [{"type": "text", "text": text}], created_at, peer_id, turn_id, kind,
+                             source_ids, estimate_text_tokens(text), group)]
+    parts = _resolve_parts(body)
+    grouped = _group_tool_outputs(parts)
+    if role == "user" and len(parts) > 1 and all(p["type"] == "tool" for p in parts):
         return [
-            MessageDraft(
-                parts=[p], message_kind=kind or "tool_transport",
-                tokens=estimate_parts_tokens([p]), **common,
-            )
+            MessageDraft(role, [p], created_at, peer_id, turn_id, kind or "tool_transport", source_ids,
+                         estimate_parts_tokens([p]), group, grouped)
             for p in parts
         ]
-    return [MessageDraft(parts=parts, message_kind=kind, tokens=estimate_parts_tokens(parts), **common)]
+    return [MessageDraft(role, parts, created_at, peer_id, turn_id, kind, source_ids,
+                         estimate_parts_tokens(parts), group, grouped)]
 
 
-def _group_tool_outputs(parts: list[dict[str, t.Any]]) -> None:
-    """Mark the tool outputs of one request as one group; the store fills in the group id."""
+def _group_tool_outputs(parts: list[dict[str, t.Any]]) -> bool:
+    """Mark the tool outputs of one request as one group (the store fills in the group id);
+    whether there were any."""
     with_output = [p for p in parts if p["type"] == "tool" and p.get("tool_output")]
     total = sum(len(str(p["tool_output"])) for p in with_output)
     for part in with_output:
         part["tool_output_group_id"] = None
         part["tool_output_group_original_chars"] = total
         part["tool_output_group_budget_chars"] = TOOL_OUTPUT_GROUP_BUDGET
+    return bool(with_output)
 
 
 def fill_group_ids(stored: t.Sequence[tuple[MessageDraft, Message]]) -> None:

@@ -69,13 +69,20 @@ _TYPES: dict[str, Check] = {
 }
 
 
+#: JSON types that one Python type (and nothing else) stands for.
+_PLAIN_TYPES: dict[str, type] = {"string": str, "object": dict, "array": list, "null": type(None)}
+
+
 def _type_check(kinds: t.Any) -> Check:
     names = [kinds] if isinstance(kinds, str) else kinds
     if not isinstance(names, list) or not names or any(n not in _TYPES for n in names):
         raise Unsupported(f"type {kinds!r}")
+    if len(names) == 1:
+        return _TYPES[names[0]]
+    if all(n in _PLAIN_TYPES for n in names):  # e.g. ["string", "null"]: one isinstance call
+        plain = tuple(_PLAIN_TYPES[n] for n in names)
+        return lambda v: isinstance(v, plain)
     checks = tuple(_TYPES[n] for n in names)
-    if len(checks) == 1:
-        return checks[0]
     return lambda v: any(c(v) for c in checks)
 
 

@@ -436,23 +436,28 @@ class SessionStore:
             now = self.clock()
             default_created = message_timestamp(now)
             stored: list[tuple[MessageDraft, Message]] = []
+            getrandbits, append = self._rng.getrandbits, session.messages.append
+            grouped = False
             for draft in drafts:
+                # Positional, in Message's field order: this loop runs for every stored message.
                 message = Message(
-                    id=f"msg_{self._rng.getrandbits(128):032x}",
-                    role=draft.role,
-                    parts=draft.parts,
-                    created_at=draft.created_at if draft.created_at is not None else default_created,
-                    peer_id=draft.peer_id,
-                    turn_id=draft.turn_id,
-                    message_kind=draft.message_kind,
-                    source_message_ids=draft.source_message_ids,
-                    tokens=draft.tokens,
+                    f"msg_{getrandbits(128):032x}",
+                    draft.role,
+                    draft.parts,
+                    draft.created_at if draft.created_at is not None else default_created,
+                    draft.peer_id,
+                    draft.turn_id,
+                    draft.message_kind,
+                    draft.source_message_ids,
+                    draft.tokens,
                 )
-                session.messages.append(message)
+                append(message)
                 stored.append((draft, message))
+                grouped = grouped or draft.grouped
                 if not session.retention_mode:
                     session.pending_tokens += self._tokens_leaving_keep_window(session)
-            fill_group_ids(stored)
+            if grouped:
+                fill_group_ids(stored)
             if session.retention_mode:
                 session.pending_tokens = _turn_mode_pending(session)
             session.total_message_count += len(drafts)
