@@ -279,7 +279,7 @@ def run_matrix(wrk: str, opts: argparse.Namespace) -> dict[str, t.Any]:
                             f"p99 {res['p99_ms']:7.2f} ms  errors {res['errors']}")
                 per_server[scenario] = {app: aggregate(rounds[app]) for app in APPS}
                 per_server[scenario]["ratio"] = statistics.median(
-                    div(m["rps"], f["rps"]) for f, m in zip(rounds["floor"], rounds["mockviking"])
+                    div(m["rps"], f["rps"]) for f, m in zip(rounds["floor"], rounds["mockviking"], strict=True)
                 )
             results[server] = per_server
         except Exception as exc:  # a server that cannot run is reported, not fatal

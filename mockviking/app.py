@@ -142,7 +142,7 @@ def _make_view(
                 headers={"Allow": allow},
             )
         op, validator, handler = entry
-        state = g._get_current_object()  # type: ignore[attr-defined]
+        state = g._get_current_object()
         state.operation_id = op.operation_id
         fault = None
         if op.access == "control":
@@ -273,7 +273,7 @@ def _after_request(harness: Harness, state_file: StateFile | None) -> t.Callable
 
 def _record(harness: Harness, response: Response) -> None:
     req = request._get_current_object()  # type: ignore[attr-defined]
-    seen = vars(g._get_current_object())  # type: ignore[attr-defined]
+    seen = vars(g._get_current_object())
     sent = seen.get("raw_body")
     if sent is None:  # the request never reached a view (an unknown route, say)
         try:

@@ -7,8 +7,8 @@ show the near misses, because "not called" is rarely the whole story. No Flask h
 from __future__ import annotations
 
 import collections
-import datetime as dt
 import dataclasses
+import datetime as dt
 import fnmatch
 import functools
 import itertools
@@ -130,7 +130,7 @@ def _unpack_headers(packed: str | t.Sequence[tuple[str, str]]) -> t.Sequence[tup
     if not packed:
         return ()
     items = packed.split("\0")
-    return list(zip(items[::2], items[1::2]))
+    return list(zip(items[::2], items[1::2], strict=True))
 
 
 _HEADER_KEYS = ("HTTP_", "CONTENT_TYPE", "CONTENT_LENGTH")

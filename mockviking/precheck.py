@@ -132,7 +132,7 @@ def _all(checks: t.Sequence[Check]) -> Check | None:
     frozen = tuple(checks)
 
     def every(v: t.Any) -> bool:
-        for check in frozen:
+        for check in frozen:  # noqa: SIM110 - a loop: all() over a generator costs more, on every request
             if not check(v):
                 return False
         return True
@@ -162,7 +162,7 @@ def _k_enum(value: t.Any, schema: t.Mapping[str, t.Any]) -> Check:
 def _k_properties(value: t.Any, schema: t.Mapping[str, t.Any]) -> Check | None:
     if not isinstance(value, dict):
         raise Unsupported("properties")
-    by_name = {name: check for name, sub in value.items() if (check := _compile(sub)) is not None}
+    by_name = {name: compiled for name, sub in value.items() if (compiled := _compile(sub)) is not None}
     if not by_name:
         return None
 
@@ -195,7 +195,7 @@ def _k_additional(value: t.Any, schema: t.Mapping[str, t.Any]) -> Check | None:
     def check(v: t.Any) -> bool:
         if not isinstance(v, dict):
             return True
-        for key, item in v.items():
+        for key, item in v.items():  # noqa: SIM110 - a plain loop is cheaper than all() over a generator
             if key not in known and not extra(item):
                 return False
         return True
@@ -240,7 +240,7 @@ def _k_any_of(value: t.Any, schema: t.Mapping[str, t.Any]) -> Check | None:
     frozen = tuple(t.cast(list[Check], branches))
 
     def some(v: t.Any) -> bool:
-        for branch in frozen:
+        for branch in frozen:  # noqa: SIM110 - a plain loop is cheaper than any() over a generator
             if branch(v):
                 return True
         return False

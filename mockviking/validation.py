@@ -621,11 +621,18 @@ class _CoercerBuilder:
         return chain
 
     def _ref(self, ref: str) -> _Walk | None:
-        cell = self._refs.get(ref)
-        if cell is not None:
-            # Built already, or being built (a recursive schema): read it when called.
-            return cell[0] if cell[0] is not None else (lambda value: cell[0](value) if cell[0] else value)
-        cell = [None]
+        known = self._refs.get(ref)
+        if known is not None:
+            if known[0] is not None:
+                return known[0]
+
+            # Being built (a recursive schema): read it when called.
+            def later(value: t.Any) -> t.Any:
+                walk = known[0]
+                return walk(value) if walk is not None else value
+
+            return later
+        cell: list[_Walk | None] = [None]
         self._refs[ref] = cell
         target: t.Any = self._document
         for token in ref[2:].split("/"):
