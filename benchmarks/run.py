@@ -382,7 +382,7 @@ def run_data_checks(wrk: str, opts: argparse.Namespace) -> dict[str, t.Any]:
         rss_full = vm_rss_mb(proc.pid)
         log(f"seeded in {seed_s:.1f} s; RSS {rss_empty:.1f} -> {rss_full:.1f} MB")
         # Latency of one request at a time (1 connection): the per-request cost, no queueing.
-        # Alternate small and big, twice, and keep the median of each side.
+        # Alternate small and big, --rounds times, and keep the median of each side.
         lat: dict[str, dict[str, list[dict[str, t.Any]]]] = {"get": {"small": [], "big": []},
                                                              "append": {"small": [], "big": []}}
         for _round in range(opts.rounds):
@@ -679,9 +679,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="threads of waitress and gunicorn, 1 process each (default 8)")
     parser.add_argument("--servers", default=",".join(SERVERS), help="comma-separated (default: all three)")
     parser.add_argument("--big", type=int, default=100_000, help="messages in the big session (default 100000)")
-    parser.add_argument("--latency-duration", type=float, default=3.0,
-                        help="seconds per big-vs-small latency run (default 3)")
-    parser.add_argument("--rounds", type=int, default=2, help="big-vs-small rounds, alternating (default 2)")
+    parser.add_argument("--latency-duration", type=float, default=2.0,
+                        help="seconds per big-vs-small latency run (default 2)")
+    parser.add_argument("--rounds", type=int, default=5, help="big-vs-small rounds, alternating (default 5)")
     parser.add_argument("--startup-runs", type=int, default=5, help="start-up runs (default 5)")
     parser.add_argument("--reset-runs", type=int, default=1000, help="reset runs (default 1000)")
     parser.add_argument("--throughput-only", action="store_true",

@@ -436,7 +436,8 @@ class SessionStore:
             now = self.clock()
             default_created = message_timestamp(now)
             stored: list[tuple[MessageDraft, Message]] = []
-            getrandbits, append = self._rng.getrandbits, session.messages.append
+            getrandbits, live = self._rng.getrandbits, session.messages
+            append, keep, by_count = live.append, session.keep_recent_count, not session.retention_mode
             grouped = False
             for draft in drafts:
                 # Positional, in Message's field order: this loop runs for every stored message.
@@ -454,8 +455,9 @@ class SessionStore:
                 append(message)
                 stored.append((draft, message))
                 grouped = grouped or draft.grouped
-                if not session.retention_mode:
-                    session.pending_tokens += self._tokens_leaving_keep_window(session)
+                if by_count and len(live) > keep:
+                    # The message pushed out of the keep window starts to count.
+                    session.pending_tokens += live[-1 - keep].tokens
             if grouped:
                 fill_group_ids(stored)
             if session.retention_mode:
@@ -467,14 +469,6 @@ class SessionStore:
                 session.updated_at = stamp
             session.mod_time = now
             return session
-
-    @staticmethod
-    def _tokens_leaving_keep_window(session: Session) -> int:
-        """Tokens that start to count after an append: the message pushed out of the window."""
-        keep = session.keep_recent_count
-        if len(session.messages) <= keep:
-            return 0
-        return session.messages[-1 - keep].tokens
 
     # -- commits and tasks -------------------------------------------------------------
 
