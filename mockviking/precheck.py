@@ -303,20 +303,23 @@ def _identity(v: t.Any) -> t.Any:
     return v
 
 
+# Each bound passes unless its violation holds, as jsonschema tests it: a NaN (which Python's
+# json.loads accepts) passes every bound there, and must here too, or a bound under ``not``
+# would let an invalid body through.
 def _ge(a: t.Any, b: t.Any) -> bool:
-    return bool(a >= b)
+    return not a < b
 
 
 def _le(a: t.Any, b: t.Any) -> bool:
-    return bool(a <= b)
+    return not a > b
 
 
 def _gt(a: t.Any, b: t.Any) -> bool:
-    return bool(a > b)
+    return not a <= b
 
 
 def _lt(a: t.Any, b: t.Any) -> bool:
-    return bool(a < b)
+    return not a >= b
 
 
 _KEYWORDS: dict[str, t.Callable[[t.Any, t.Mapping[str, t.Any]], Check | None]] = {
