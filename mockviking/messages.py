@@ -106,7 +106,7 @@ def drafts_from_request(body: t.Mapping[str, t.Any], group: int = 0) -> list[Mes
         text = body.get("content") or ""
         return [MessageDraft(role, [{"type": "text", "text": text}], created_at, peer_id, turn_id, kind,
                              source_ids, estimate_text_tokens(text), group)]
-    parts = _resolve_parts(body)
+    parts = [normalize_part(p) for p in body["parts"]]
     grouped = _group_tool_outputs(parts)
     if role == "user" and len(parts) > 1 and all(p["type"] == "tool" for p in parts):
         return [
@@ -138,13 +138,6 @@ def fill_group_ids(stored: t.Sequence[tuple[MessageDraft, Message]]) -> None:
         for part in message.parts:
             if part.get("type") == "tool" and part.get("tool_output_group_id", "") is None:
                 part["tool_output_group_id"] = first_id
-
-
-def _resolve_parts(body: t.Mapping[str, t.Any]) -> list[dict[str, t.Any]]:
-    parts = body.get("parts")
-    if parts is not None:
-        return [normalize_part(p) for p in parts]
-    return [{"type": "text", "text": body.get("content") or ""}]
 
 
 def normalize_part(raw: t.Mapping[str, t.Any]) -> dict[str, t.Any]:

@@ -153,7 +153,7 @@ class OperationValidator:
         # Valid bodies pass this and skip jsonschema, which then only explains failures.
         self._body_precheck = compile_precheck(self._body.schema) if self._body is not None else None
         self._coercer = (
-            LaxCoercer.for_schema(contract.document, contract.schema_at(operation.body_pointer))
+            LaxCoercer.for_schema(contract, contract.schema_at(operation.body_pointer))
             if operation.body_pointer
             else None
         )
@@ -555,11 +555,9 @@ class LaxCoercer:
         self._walk = walk
 
     @classmethod
-    def for_schema(
-        cls, document: t.Mapping[str, t.Any], schema: t.Mapping[str, t.Any]
-    ) -> LaxCoercer | None:
-        """A coercer for ``schema``, or ``None`` when nothing in it is coerced."""
-        walk = _CoercerBuilder(document).build(schema)
+    def for_schema(cls, contract: Contract, schema: t.Mapping[str, t.Any]) -> LaxCoercer | None:
+        """A coercer for ``schema`` (a node of ``contract``), or ``None`` when nothing in it is coerced."""
+        walk = _CoercerBuilder(contract).build(schema)
         return cls(walk) if walk is not None else None
 
     def coerce(self, value: t.Any) -> t.Any:
@@ -573,8 +571,8 @@ _Walk = t.Callable[[t.Any], t.Any]
 class _CoercerBuilder:
     """Compiles a schema's ``x-coerce`` rules into closures, following local ``$ref`` s."""
 
-    def __init__(self, document: t.Mapping[str, t.Any]) -> None:
-        self._document = document
+    def __init__(self, contract: Contract) -> None:
+        self._contract = contract
         #: Compiled ``$ref`` targets; a cycle reads its own entry through a cell.
         self._refs: dict[str, list[_Walk | None]] = {}
 
@@ -634,10 +632,7 @@ class _CoercerBuilder:
             return later
         cell: list[_Walk | None] = [None]
         self._refs[ref] = cell
-        target: t.Any = self._document
-        for token in ref[2:].split("/"):
-            target = target[token.replace("~1", "/").replace("~0", "~")]
-        cell[0] = self.build(target)
+        cell[0] = self.build(self._contract.schema_at(ref[1:]))
         return cell[0]
 
 
