@@ -283,13 +283,15 @@ def _record(harness: Harness, response: Response) -> None:
     identity = seen.get("identity")
     environ = req.environ
     started = environ.get(STARTED)
+    header_keys, header_values = environ_headers(environ)
     # In RecordedRequest's field order, after seq.
     harness.journal.record(
         harness.store.clock(),
         req.method,
         req.path,
         environ.get("QUERY_STRING", ""),
-        environ_headers(environ),
+        header_keys,
+        header_values,
         clip(sent),
         environ.get("CONTENT_TYPE"),
         response.status_code,

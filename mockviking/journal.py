@@ -11,7 +11,6 @@ import dataclasses
 import datetime as dt
 import fnmatch
 import functools
-import itertools
 import json
 import threading
 import typing as t
@@ -38,8 +37,10 @@ class RecordedRequest:
     method: str
     path: str
     query: str
-    #: As :func:`environ_headers` packs them: ``HTTP_X_API_KEY``, ``CONTENT_TYPE``... with values.
-    environ_headers: str | t.Sequence[tuple[str, str]]
+    #: The header keys as the WSGI environ names them: ``HTTP_X_API_KEY``, ``CONTENT_TYPE``...
+    header_keys: tuple[str, ...]
+    #: Their values, as :func:`environ_headers` packs them (one string, or one per key).
+    header_values: str | t.Sequence[str]
     raw_body: bytes
     content_type: str | None
     status: int
@@ -61,7 +62,7 @@ class RecordedRequest:
     def headers(self) -> dict[str, str]:
         """The request headers, named as on the wire in title case, credentials redacted."""
         return redact_headers(
-            (_header_name(key), value) for key, value in _unpack_headers(self.environ_headers)
+            (_header_name(key), value) for key, value in zip(self.header_keys, _unpack(self.header_values), strict=True)
             if value or key.startswith("HTTP_")
         )
 
@@ -103,34 +104,43 @@ class RecordedRequest:
 
 
 _RAW_FIELDS = frozenset({
-    "at", "environ_headers", "raw_body", "content_type", "raw_response", "response_content_type",
+    "at", "header_keys", "header_values", "raw_body", "content_type", "raw_response", "response_content_type",
 })
 
 
-def environ_headers(environ: t.Mapping[str, t.Any]) -> str | tuple[tuple[str, str], ...]:
-    """A WSGI request's headers, as cheaply as they can be taken: names stay environ keys.
+def environ_headers(environ: t.Mapping[str, t.Any]) -> tuple[tuple[str, ...], str | tuple[str, ...]]:
+    """A WSGI request's header keys and values, as cheaply as they can be taken.
 
-    Packed into one string (``key NUL value NUL key...``), filtered in C: this is on every
-    request, and a string is not a container the garbage collector must walk again and
-    again while the journal keeps it. A value holding a NUL itself is kept as pairs.
+    This is on every request. Which keys are headers is worked out once per shape of
+    environ (a client sends the same headers again and again), and the values are packed
+    into one NUL-separated string: a string is not a container the garbage collector must
+    walk again and again while the journal keeps it. Values holding a NUL, or that are
+    not strings, are kept as a tuple.
     """
-    pairs = list(itertools.compress(environ.items(), map(str.startswith, environ, itertools.repeat(_HEADER_KEYS))))
+    shape = tuple(environ)
+    keys = _SHAPES.get(shape)
+    if keys is None:
+        keys = tuple(key for key in shape if key.startswith(_HEADER_KEYS))
+        if len(_SHAPES) >= _MAX_SHAPES:
+            _SHAPES.clear()
+        _SHAPES[shape] = keys
+    values = tuple(map(environ.__getitem__, keys))
     try:
-        packed = "\0".join(itertools.chain.from_iterable(pairs))
+        packed = "\0".join(values)
     except TypeError:  # a value that is not a string
-        return tuple((str(k), str(v)) for k, v in pairs)
-    if packed.count("\0") != max(0, 2 * len(pairs) - 1):
-        return tuple(pairs)
-    return packed
+        return keys, tuple(map(str, values))
+    if not keys or packed.count("\0") != len(keys) - 1:
+        return keys, values
+    return keys, packed
 
 
-def _unpack_headers(packed: str | t.Sequence[tuple[str, str]]) -> t.Sequence[tuple[str, str]]:
-    if not isinstance(packed, str):
-        return packed
-    if not packed:
-        return ()
-    items = packed.split("\0")
-    return list(zip(items[::2], items[1::2], strict=True))
+def _unpack(values: str | t.Sequence[str]) -> t.Sequence[str]:
+    return values.split("\0") if isinstance(values, str) else values
+
+
+#: Header keys by the keys of an environ, in order. Bounded: emptied when full.
+_SHAPES: dict[tuple[str, ...], tuple[str, ...]] = {}
+_MAX_SHAPES = 512
 
 
 _HEADER_KEYS = ("HTTP_", "CONTENT_TYPE", "CONTENT_LENGTH")

@@ -10,7 +10,7 @@ import pytest
 
 from mockviking.clock import Clock
 from mockviking.faults import FaultSet
-from mockviking.journal import Journal, RecordedRequest, RequestFilter, redact_headers
+from mockviking.journal import Journal, RecordedRequest, RequestFilter, environ_headers, redact_headers
 from mockviking.messages import drafts_from_request
 from mockviking.persistence import StateFile, StateFileError
 from mockviking.store import Owner, SessionStore
@@ -34,7 +34,7 @@ def test_clock_freezes_advances_and_resumes() -> None:
 
 def entry(seq: int, method: str, path: str, status: int = 200, body: object = None) -> RecordedRequest:
     raw = json.dumps(body).encode() if body is not None else b""
-    return RecordedRequest(seq, dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc), method, path, "", (), raw,
+    return RecordedRequest(seq, dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc), method, path, "", (), (), raw,
                            "application/json", status, None, None, None, None, None, 0.0)
 
 
@@ -56,6 +56,28 @@ def test_journal_assertions_show_near_misses() -> None:
 def test_headers_are_redacted() -> None:
     headers = redact_headers([("X-API-Key", "k"), ("Authorization", "Bearer k"), ("Accept", "*/*")])
     assert headers == {"X-API-Key": "[REDACTED]", "Authorization": "[REDACTED]", "Accept": "*/*"}
+
+
+def recorded_headers(environ: dict[str, object]) -> dict[str, str]:
+    keys, values = environ_headers(environ)
+    recorded = RecordedRequest(1, dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc), "GET", "/", "", keys, values,
+                               b"", None, 200, None, None, None, None, None, 0.0)
+    return recorded.headers
+
+
+@pytest.mark.parametrize(("environ", "expected"), [
+    ({"PATH_INFO": "/", "HTTP_HOST": "a", "wsgi.input": object(), "HTTP_X_API_KEY": "k", "CONTENT_TYPE": "x/y"},
+     {"Host": "a", "X-Api-Key": "[REDACTED]", "Content-Type": "x/y"}),
+    # The same keys again, other values: the shape is remembered, the values are not.
+    ({"PATH_INFO": "/", "HTTP_HOST": "b", "wsgi.input": object(), "HTTP_X_API_KEY": "", "CONTENT_TYPE": ""},
+     {"Host": "b", "X-Api-Key": "[REDACTED]"}),
+    ({"PATH_INFO": "/"}, {}),
+    ({"HTTP_X_ONE": "a\0b", "HTTP_X_TWO": "c"}, {"X-One": "a\0b", "X-Two": "c"}),
+    ({"HTTP_X_ONE": "", "HTTP_X_TWO": ""}, {"X-One": "", "X-Two": ""}),
+    ({"HTTP_X_NUMBER": 7, "CONTENT_LENGTH": "3"}, {"X-Number": "7", "Content-Length": "3"}),
+])
+def test_recorded_headers_come_back_as_sent(environ: dict[str, object], expected: dict[str, str]) -> None:
+    assert recorded_headers(environ) == expected
 
 
 def test_fault_rule_matching_and_counting() -> None:

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from mockviking.errors import ApiError
 from mockviking.messages import drafts_from_request
-from mockviking.store import Owner, SessionStore, meta_timestamp
+from mockviking.store import Owner, SessionStore, message_timestamp, meta_of_message_timestamp, meta_timestamp
 from mockviking.tokens import estimate_parts_tokens
 
 ALICE = Owner("acme", "alice")
@@ -143,3 +143,13 @@ def test_counters_match_a_recomputation(keep: int, batches: list[list[str]]) -> 
     assert session.message_count == added == session.total_message_count
     assert session.pending_tokens == sum(estimate_parts_tokens(m.parts) for m in outside)
     assert len({m.id for m in session.messages}) == added
+
+
+ZONES = st.sampled_from([dt.timezone.utc, dt.timezone(dt.timedelta(hours=-5))])
+
+
+@given(st.datetimes(dt.datetime(1000, 1, 1), dt.datetime(9000, 1, 1), timezones=ZONES)
+                  | st.sampled_from([dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc),
+                                     dt.datetime(2026, 1, 1, 0, 0, 0, 999999, tzinfo=dt.timezone.utc)]))
+def test_session_stamp_from_message_stamp(moment: dt.datetime) -> None:
+    assert meta_of_message_timestamp(message_timestamp(moment)) == meta_timestamp(moment)
