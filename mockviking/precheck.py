@@ -2,9 +2,11 @@
 
 jsonschema stays the judge: it alone explains a failure, in the words clients see. But
 walking a message through it costs more than everything else a request does, and nearly
-every request is valid. So each body schema is also compiled, once, into plain Python
-closures that answer only "valid": ``True`` means jsonschema would find no error, and
-``False`` means "ask jsonschema". A schema using any keyword not handled here gets no
+every request is valid. So each body schema is also compiled, once, into the source of a
+plain Python function that answers only "valid": ``True`` means jsonschema would find no
+error, and ``False`` means "ask jsonschema". Generated source rather than nested closures:
+a message is checked with a few inline tests instead of a dozen function calls, and a
+batch holds up to a hundred messages. A schema using any keyword not handled here gets no
 check at all (every request goes to jsonschema), so the fast path can never accept what
 jsonschema would refuse. No Flask here.
 """
@@ -28,26 +30,6 @@ class Unsupported(Exception):
     """The schema uses a keyword (or a form of one) this module does not compile."""
 
 
-def compile_precheck(schema: t.Any) -> Check | None:
-    """A check for ``schema`` (with no ``$ref`` left), or ``None`` if it cannot be compiled."""
-    try:
-        check = _compile(schema)
-    except Unsupported:
-        return None
-    return check if check is not None else _always
-
-
-def _always(value: t.Any) -> bool:
-    return True
-
-
-def _never(value: t.Any) -> bool:
-    return False
-
-
-# -- types ---------------------------------------------------------------------------------
-
-
 def _is_integer(value: t.Any) -> bool:
     if isinstance(value, bool):
         return False
@@ -58,295 +40,245 @@ def _is_number(value: t.Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-_TYPES: dict[str, Check] = {
-    "string": lambda v: isinstance(v, str),
-    "object": lambda v: isinstance(v, dict),
-    "array": lambda v: isinstance(v, list),
-    "boolean": lambda v: isinstance(v, bool),
-    "null": lambda v: v is None,
-    "integer": _is_integer,
-    "number": _is_number,
-}
-
-
-#: JSON types that one Python type (and nothing else) stands for.
-_PLAIN_TYPES: dict[str, type] = {"string": str, "object": dict, "array": list, "null": type(None)}
-
-
-def _type_check(kinds: t.Any) -> Check:
-    names = [kinds] if isinstance(kinds, str) else kinds
-    if not isinstance(names, list) or not names or any(n not in _TYPES for n in names):
-        raise Unsupported(f"type {kinds!r}")
-    if len(names) == 1:
-        return _TYPES[names[0]]
-    if all(n in _PLAIN_TYPES for n in names):  # e.g. ["string", "null"]: one isinstance call
-        plain = tuple(_PLAIN_TYPES[n] for n in names)
-        return lambda v: isinstance(v, plain)
-    checks = tuple(_TYPES[n] for n in names)
-    return lambda v: any(c(v) for c in checks)
-
-
-def _json_equal(expected: t.Any) -> Check:
-    """Equality as JSON Schema means it: ``true`` is not ``1``, ``1`` is ``1.0``."""
-    if not isinstance(expected, _SCALARS):
-        raise Unsupported("const or enum with a container value")
-    if isinstance(expected, bool) or expected is None:
-        return lambda v: v is expected
-    if isinstance(expected, str):
-        return lambda v: isinstance(v, str) and v == expected
-    return lambda v: _is_number(v) and v == expected
-
-
 # -- compiling -----------------------------------------------------------------------------
 
 
-def _compile(schema: t.Any) -> Check | None:
-    """A check for one schema node; ``None`` when the node accepts everything."""
-    if schema is True:
-        return None
-    if schema is False:
-        return _never
-    if not isinstance(schema, dict):
-        raise Unsupported(f"schema {schema!r}")
-    checks: list[Check] = []
-    for keyword, value in schema.items():
-        if keyword in _ANNOTATIONS or keyword.startswith("x-") or keyword in _COMPANIONS:
-            continue
-        build = _KEYWORDS.get(keyword)
-        if build is None:
-            raise Unsupported(keyword)
-        check = build(value, schema)
-        if check is not None:
-            checks.append(check)
-    return _all(checks)
-
-
-def _all(checks: t.Sequence[Check]) -> Check | None:
-    if not checks:
-        return None
-    if len(checks) == 1:
-        return checks[0]
-    if len(checks) == 2:
-        first, second = checks
-        return lambda v: first(v) and second(v)
-    frozen = tuple(checks)
-
-    def every(v: t.Any) -> bool:
-        for check in frozen:  # noqa: SIM110 - a loop: all() over a generator costs more, on every request
-            if not check(v):
-                return False
-        return True
-
-    return every
-
-
-def _sub(schema: t.Any) -> Check:
-    return _compile(schema) or _always
-
-
-def _k_type(value: t.Any, schema: t.Mapping[str, t.Any]) -> Check:
-    return _type_check(value)
-
-
-def _k_const(value: t.Any, schema: t.Mapping[str, t.Any]) -> Check:
-    return _json_equal(value)
-
-
-def _k_enum(value: t.Any, schema: t.Mapping[str, t.Any]) -> Check:
-    if not isinstance(value, list):
-        raise Unsupported("enum")
-    options = tuple(_json_equal(v) for v in value)
-    return lambda v: any(o(v) for o in options)
-
-
-def _k_properties(value: t.Any, schema: t.Mapping[str, t.Any]) -> Check | None:
-    if not isinstance(value, dict):
-        raise Unsupported("properties")
-    by_name = {name: compiled for name, sub in value.items() if (compiled := _compile(sub)) is not None}
-    if not by_name:
+def compile_precheck(schema: t.Any) -> Check | None:
+    """A check for ``schema`` (with no ``$ref`` left), or ``None`` if it cannot be compiled."""
+    try:
+        return _Generator().build(schema)
+    except (Unsupported, SyntaxError, RecursionError):
+        # SyntaxError, RecursionError: a schema nested deeper than Python's own limits.
         return None
 
-    def check(v: t.Any) -> bool:
-        if not isinstance(v, dict):
-            return True
-        # Walk whichever is shorter: a body names few of the properties a schema declares.
-        if len(v) <= len(by_name):
-            for name, item in v.items():
-                sub = by_name.get(name)
-                if sub is not None and not sub(item):
-                    return False
-        else:
-            for name, sub in by_name.items():
-                if name in v and not sub(v[name]):
-                    return False
-        return True
 
-    return check
-
-
-def _k_additional(value: t.Any, schema: t.Mapping[str, t.Any]) -> Check | None:
-    if "patternProperties" in schema:
-        raise Unsupported("additionalProperties beside patternProperties")
-    known = frozenset(schema.get("properties", {}))
-    extra = _compile(value)
-    if extra is None:
-        return None
-
-    def check(v: t.Any) -> bool:
-        if not isinstance(v, dict):
-            return True
-        for key, item in v.items():  # noqa: SIM110 - a plain loop is cheaper than all() over a generator
-            if key not in known and not extra(item):
-                return False
-        return True
-
-    return check
-
-
-def _k_required(value: t.Any, schema: t.Mapping[str, t.Any]) -> Check | None:
-    names = frozenset(value)
-    if not names:
-        return None
-    return lambda v: not isinstance(v, dict) or v.keys() >= names
-
-
-def _k_property_names(value: t.Any, schema: t.Mapping[str, t.Any]) -> Check | None:
-    sub = _compile(value)
-    if sub is None:
-        return None
-    return lambda v: not isinstance(v, dict) or all(sub(key) for key in v)
-
-
-def _k_items(value: t.Any, schema: t.Mapping[str, t.Any]) -> Check | None:
-    if "prefixItems" in schema:
-        raise Unsupported("items beside prefixItems")
-    sub = _compile(value)
-    if sub is None:
-        return None
-    def each(v: t.Any) -> bool:
-        if isinstance(v, list):
-            for item in v:
-                if not sub(item):
-                    return False
-        return True
-
-    return each
-
-
-def _k_any_of(value: t.Any, schema: t.Mapping[str, t.Any]) -> Check | None:
-    branches = [_compile(b) for b in value]
-    if any(b is None for b in branches):
-        return None
-    frozen = tuple(t.cast(list[Check], branches))
-
-    def some(v: t.Any) -> bool:
-        for branch in frozen:  # noqa: SIM110 - a plain loop is cheaper than any() over a generator
-            if branch(v):
-                return True
-        return False
-
-    return some
-
-
-def _k_one_of(value: t.Any, schema: t.Mapping[str, t.Any]) -> Check:
-    frozen = tuple(_sub(b) for b in value)
-    return lambda v: sum(1 for b in frozen if b(v)) == 1
-
-
-def _k_all_of(value: t.Any, schema: t.Mapping[str, t.Any]) -> Check | None:
-    return _all([c for b in value if (c := _compile(b)) is not None])
-
-
-def _k_not(value: t.Any, schema: t.Mapping[str, t.Any]) -> Check:
-    sub = _sub(value)
-    return lambda v: not sub(v)
-
-
-def _k_if(value: t.Any, schema: t.Mapping[str, t.Any]) -> Check | None:
-    condition = _sub(value)
-    then = _compile(schema.get("then", True))
-    otherwise = _compile(schema.get("else", True))
-    if then is None and otherwise is None:
-        return None
-    then_check, else_check = then or _always, otherwise or _always
-    return lambda v: then_check(v) if condition(v) else else_check(v)
-
-
-def _k_pattern(value: t.Any, schema: t.Mapping[str, t.Any]) -> Check:
-    search = re.compile(value).search
-    return lambda v: not isinstance(v, str) or search(v) is not None
-
-
-def _bound(test: t.Callable[[t.Any, t.Any], bool], sized: t.Callable[[t.Any], bool],
-           measure: t.Callable[[t.Any], t.Any]) -> t.Callable[[t.Any, t.Mapping[str, t.Any]], Check]:
-    def build(value: t.Any, schema: t.Mapping[str, t.Any]) -> Check:
-        if not _is_number(value):
-            raise Unsupported("a bound that is not a number")
-        return lambda v: not sized(v) or test(measure(v), value)
-
-    return build
-
-
-def _is_str(v: t.Any) -> bool:
-    return isinstance(v, str)
-
-
-def _is_list(v: t.Any) -> bool:
-    return isinstance(v, list)
-
-
-def _is_dict(v: t.Any) -> bool:
-    return isinstance(v, dict)
-
-
-def _identity(v: t.Any) -> t.Any:
-    return v
-
-
-# Each bound passes unless its violation holds, as jsonschema tests it: a NaN (which Python's
-# json.loads accepts) passes every bound there, and must here too, or a bound under ``not``
-# would let an invalid body through.
-def _ge(a: t.Any, b: t.Any) -> bool:
-    return not a < b
-
-
-def _le(a: t.Any, b: t.Any) -> bool:
-    return not a > b
-
-
-def _gt(a: t.Any, b: t.Any) -> bool:
-    return not a <= b
-
-
-def _lt(a: t.Any, b: t.Any) -> bool:
-    return not a >= b
-
-
-_KEYWORDS: dict[str, t.Callable[[t.Any, t.Mapping[str, t.Any]], Check | None]] = {
-    "type": _k_type,
-    "const": _k_const,
-    "enum": _k_enum,
-    "properties": _k_properties,
-    "additionalProperties": _k_additional,
-    "required": _k_required,
-    "propertyNames": _k_property_names,
-    "items": _k_items,
-    "anyOf": _k_any_of,
-    "oneOf": _k_one_of,
-    "allOf": _k_all_of,
-    "not": _k_not,
-    "if": _k_if,
-    "pattern": _k_pattern,
-    "minimum": _bound(_ge, _is_number, _identity),
-    "maximum": _bound(_le, _is_number, _identity),
-    "exclusiveMinimum": _bound(_gt, _is_number, _identity),
-    "exclusiveMaximum": _bound(_lt, _is_number, _identity),
-    "minLength": _bound(_ge, _is_str, len),
-    "maxLength": _bound(_le, _is_str, len),
-    "minItems": _bound(_ge, _is_list, len),
-    "maxItems": _bound(_le, _is_list, len),
-    "minProperties": _bound(_ge, _is_dict, len),
-    "maxProperties": _bound(_le, _is_dict, len),
+#: The Python type standing for a JSON type, where one does (integers and numbers need more).
+_PLAIN_TYPES: dict[str, str] = {"string": "str", "object": "dict", "array": "list", "boolean": "bool"}
+#: Each bound fails only when jsonschema's violation test holds, so a NaN (which Python's
+#: json.loads accepts) passes every bound, as it does there: a bound under ``not`` that
+#: failed NaN would let an invalid body through.
+_BOUNDS: dict[str, tuple[str, str, str]] = {  # keyword: (applies to, measure, violation)
+    "minimum": ("_is_number({v})", "{v}", "<"),
+    "maximum": ("_is_number({v})", "{v}", ">"),
+    "exclusiveMinimum": ("_is_number({v})", "{v}", "<="),
+    "exclusiveMaximum": ("_is_number({v})", "{v}", ">="),
+    "minLength": ("isinstance({v}, str)", "len({v})", "<"),
+    "maxLength": ("isinstance({v}, str)", "len({v})", ">"),
+    "minItems": ("isinstance({v}, list)", "len({v})", "<"),
+    "maxItems": ("isinstance({v}, list)", "len({v})", ">"),
+    "minProperties": ("isinstance({v}, dict)", "len({v})", "<"),
+    "maxProperties": ("isinstance({v}, dict)", "len({v})", ">"),
 }
+_KNOWN = frozenset({
+    "type", "const", "enum", "properties", "additionalProperties", "required", "propertyNames", "items",
+    "anyOf", "oneOf", "allOf", "not", "if", "pattern", *_BOUNDS,
+})
 #: Keywords read by another keyword's check (``if`` reads ``then`` and ``else``).
 _COMPANIONS = frozenset({"then", "else"})
+#: Indentation levels before a node's check moves to a function of its own (Python allows
+#: 20 nested loops and 100 levels).
+_MAX_DEPTH = 12
+#: Above this many declared properties, an object's own keys are walked (when it has fewer).
+_INLINE_PROPERTIES = 4
+
+
+class _Generator:
+    """Writes one Python function per schema that needs a yes/no answer of its own.
+
+    A schema node becomes statements that ``return False`` when the value fails it; a
+    node that must answer as a whole (an ``anyOf`` branch, a ``not``, an ``if``) becomes
+    a function of its own, called by name.
+    """
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.names: dict[str, t.Any] = {"_is_number": _is_number, "_is_integer": _is_integer, "_MISSING": _MISSING}
+        self._count = 0
+
+    def build(self, schema: t.Any) -> Check:
+        root = self.function(schema)
+        if root is None:
+            return _always
+        namespace = dict(self.names)
+        exec(compile("\n".join(self.lines), "<mockviking precheck>", "exec"), namespace)  # noqa: S102 - our own source
+        return t.cast(Check, namespace[root])
+
+    def fresh(self, stem: str) -> str:
+        self._count += 1
+        return f"{stem}{self._count}"
+
+    def constant(self, value: t.Any) -> str:
+        """How the source names ``value``: strings as literals, anything else by a global."""
+        if type(value) is str:
+            return repr(value)
+        name = self.fresh("_c")
+        self.names[name] = value
+        return name
+
+    def function(self, schema: t.Any) -> str | None:
+        """The name of a generated function answering whether a value meets ``schema``, or
+        ``None`` when every value does."""
+        body = self.statements(schema, "v", 1)
+        if not body:
+            return None
+        name = self.fresh("_check")
+        self.lines += [f"def {name}(v):", *body, "    return True", ""]
+        return name
+
+    def test(self, schema: t.Any, v: str) -> str:
+        """An expression that is true when ``v`` meets ``schema``."""
+        name = self.function(schema)
+        return "True" if name is None else f"{name}({v})"
+
+    def statements(self, schema: t.Any, v: str, depth: int) -> list[str]:
+        """Lines (indented ``depth`` levels) that return False when ``v`` fails ``schema``."""
+        pad = "    " * depth
+        if schema is True:
+            return []
+        if schema is False:
+            return [f"{pad}return False"]
+        if depth > _MAX_DEPTH:  # Python limits nested blocks: go on in a function of its own
+            test = self.test(schema, v)
+            return [] if test == "True" else [f"{pad}if not {test}: return False"]
+        if not isinstance(schema, dict):
+            raise Unsupported(f"schema {schema!r}")
+        out: list[str] = []
+        for keyword, value in schema.items():
+            if keyword in _ANNOTATIONS or keyword.startswith("x-") or keyword in _COMPANIONS:
+                continue
+            if keyword not in _KNOWN:
+                raise Unsupported(keyword)
+            out += self.keyword(keyword, value, schema, v, depth)
+        return out
+
+    def keyword(self, keyword: str, value: t.Any, schema: t.Mapping[str, t.Any], v: str, depth: int) -> list[str]:
+        pad = "    " * depth
+        if keyword == "type":
+            return [f"{pad}if not {self.type_test(value, v)}: return False"]
+        if keyword == "const":
+            return [f"{pad}if not {self.equal(value, v)}: return False"]
+        if keyword == "enum":
+            if not isinstance(value, list):
+                raise Unsupported("enum")
+            options = " or ".join(self.equal(option, v) for option in value) or "False"
+            return [f"{pad}if not ({options}): return False"]
+        if keyword == "required":
+            if not value:
+                return []
+            return [f"{pad}if isinstance({v}, dict) and not {v}.keys() >= {self.constant(frozenset(value))}: "
+                    "return False"]
+        if keyword == "pattern":
+            search = self.constant(re.compile(value).search)
+            return [f"{pad}if isinstance({v}, str) and {search}({v}) is None: return False"]
+        if keyword in _BOUNDS:
+            if not _is_number(value):
+                raise Unsupported("a bound that is not a number")
+            applies, measure, violated = (part.format(v=v) for part in _BOUNDS[keyword])
+            return [f"{pad}if {applies} and {measure} {violated} {self.constant(value)}: return False"]
+        if keyword == "properties":
+            return self.properties(value, v, depth)
+        if keyword == "additionalProperties":
+            if "patternProperties" in schema:
+                raise Unsupported("additionalProperties beside patternProperties")
+            key, item = self.fresh("k"), self.fresh("x")
+            inner = self.statements(value, item, depth + 3)
+            if not inner:
+                return []
+            known = self.constant(frozenset(schema.get("properties", {})))
+            return [f"{pad}if isinstance({v}, dict):",
+                    f"{pad}    for {key}, {item} in {v}.items():",
+                    f"{pad}        if {key} not in {known}:", *inner]
+        if keyword == "propertyNames":
+            key = self.fresh("k")
+            inner = self.statements(value, key, depth + 2)
+            return [f"{pad}if isinstance({v}, dict):", f"{pad}    for {key} in {v}:", *inner] if inner else []
+        if keyword == "items":
+            if "prefixItems" in schema:
+                raise Unsupported("items beside prefixItems")
+            item = self.fresh("x")
+            inner = self.statements(value, item, depth + 2)
+            return [f"{pad}if isinstance({v}, list):", f"{pad}    for {item} in {v}:", *inner] if inner else []
+        if keyword == "anyOf":
+            branches = [self.test(branch, v) for branch in value]
+            if "True" in branches:
+                return []
+            return [f"{pad}if not ({' or '.join(branches) or 'False'}): return False"]
+        if keyword == "oneOf":
+            branches = [self.test(branch, v) for branch in value]
+            return [f"{pad}if ({' + '.join(branches) or '0'}) != 1: return False"]
+        if keyword == "allOf":
+            return [line for branch in value for line in self.statements(branch, v, depth)]
+        if keyword == "not":
+            return [f"{pad}if {self.test(value, v)}: return False"]
+        assert keyword == "if"
+        condition = self.test(value, v)
+        then = self.statements(schema.get("then", True), v, depth + 1)
+        otherwise = self.statements(schema.get("else", True), v, depth + 1)
+        if not then and not otherwise:
+            return []
+        nothing = [f"{pad}    pass"]
+        return [f"{pad}if {condition}:", *(then or nothing), f"{pad}else:", *(otherwise or nothing)]
+
+    def properties(self, value: t.Any, v: str, depth: int) -> list[str]:
+        if not isinstance(value, dict):
+            raise Unsupported("properties")
+        pad = "    " * depth
+        item = self.fresh("x")
+        # Each declared property's check, as lines one level below its test.
+        checks = [(name, inner) for name, sub in value.items() if (inner := self.statements(sub, item, depth + 3))]
+        if not checks:
+            return []
+        by_name: list[str] = []  # look each declared property up...
+        for name, inner in checks:
+            by_name += [f"{pad}    {item} = {v}.get({self.constant(name)}, _MISSING)",
+                        f"{pad}    if {item} is not _MISSING:", *_dedent(inner)]
+        if len(checks) <= _INLINE_PROPERTIES:
+            return [f"{pad}if isinstance({v}, dict):", *by_name]
+        # ...or, as a body names few of the many properties a schema declares, walk its keys.
+        key = self.fresh("k")
+        walk: list[str] = []
+        for i, (name, inner) in enumerate(checks):
+            walk += [f"{pad}            {'if' if i == 0 else 'elif'} {key} == {self.constant(name)}:", *_indent(inner)]
+        return [f"{pad}if isinstance({v}, dict):",
+                f"{pad}    if len({v}) <= {len(checks)}:",
+                f"{pad}        for {key}, {item} in {v}.items():", *walk,
+                f"{pad}    else:", *_indent(by_name)]
+
+    def type_test(self, kinds: t.Any, v: str) -> str:
+        names = [kinds] if isinstance(kinds, str) else kinds
+        if not isinstance(names, list) or not names or any(n not in _TYPE_NAMES for n in names):
+            raise Unsupported(f"type {kinds!r}")
+        plain = [_PLAIN_TYPES[n] for n in names if n in _PLAIN_TYPES and n != "boolean"]
+        tests = [f"isinstance({v}, ({', '.join(plain)},))"] if plain else []
+        tests += [
+            {"boolean": f"isinstance({v}, bool)", "null": f"{v} is None",
+             "integer": f"_is_integer({v})", "number": f"_is_number({v})"}[n]
+            for n in names if n not in _PLAIN_TYPES or n == "boolean"
+        ]
+        return f"({' or '.join(tests)})"
+
+    def equal(self, expected: t.Any, v: str) -> str:
+        """Equality as JSON Schema means it: ``true`` is not ``1``, ``1`` is ``1.0``."""
+        if not isinstance(expected, _SCALARS):
+            raise Unsupported("const or enum with a container value")
+        if isinstance(expected, bool) or expected is None:
+            return f"({v} is {expected!r})"
+        if isinstance(expected, str):
+            return f"(isinstance({v}, str) and {v} == {expected!r})"
+        return f"(_is_number({v}) and {v} == {self.constant(expected)})"
+
+
+def _indent(lines: list[str]) -> list[str]:
+    return ["    " + line for line in lines]
+
+
+def _dedent(lines: list[str]) -> list[str]:
+    return [line[4:] for line in lines]
+
+
+def _always(value: t.Any) -> bool:
+    return True
+
+
+_TYPE_NAMES = frozenset({"string", "object", "array", "boolean", "null", "integer", "number"})
+_MISSING = object()

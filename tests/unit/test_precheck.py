@@ -595,3 +595,18 @@ def test_nan_meets_bounds_as_in_jsonschema(schema: Schema) -> None:
     # Under not, oneOf or if, a precheck that fails it instead says True to an invalid body.
     assert_agrees(schema, math.nan)
     assert_agrees(schema, [math.nan])
+
+
+@pytest.mark.parametrize("depth", [5, 25, 120])
+def test_deep_schemas_compile_or_step_aside(depth: int) -> None:
+    # Generated source has Python's limits (20 nested loops, 100 indentation levels): a deep
+    # schema's inner checks move to functions of their own.
+    schema: Schema = {"type": "integer"}
+    value: t.Any = 1
+    for _ in range(depth):
+        schema, value = {"type": "array", "items": schema}, [value]
+    check = compile_precheck(schema)
+    assert check is not None
+    assert check(value) is True
+    assert_agrees(schema, value)
+    assert_agrees(schema, [value, ["x"]])
