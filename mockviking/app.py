@@ -14,6 +14,7 @@ import typing as t
 import uuid
 
 from flask import Flask, Response, g, request
+from flask.sessions import NullSession, SessionInterface
 from werkzeug.exceptions import HTTPException
 
 from . import responses
@@ -70,6 +71,7 @@ def create_app(
     harness = Harness(config, contract, control_contract, store, Journal(config.journal_limit))
 
     app = Flask("mockviking")
+    app.session_interface = _NoSessions()
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
     # "/sessions/%2FL" arrives as "/sessions//L": a route miss on the real server, so no
     # werkzeug redirect to a merged path.
@@ -92,6 +94,23 @@ def create_app(
             provide_automatic_options=False,
         )
     return app
+
+
+class _NoSessions(SessionInterface):
+    """mockviking keeps no cookie sessions: every request gets one shared null session.
+
+    Flask's default builds a new null session per request (a sixth of what the plain
+    Flask floor of the benchmark costs) only to find there is no secret key. The shared
+    one refuses every write just as a new one would, so nothing else changes.
+    """
+
+    _null = NullSession()
+
+    def open_session(self, app: Flask, request: t.Any) -> NullSession:
+        return self._null
+
+    def save_session(self, app: Flask, session: t.Any, response: Response) -> None:
+        """Nothing to save."""
 
 
 def bind_operations(

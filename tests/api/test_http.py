@@ -174,3 +174,19 @@ def test_an_internal_error_is_an_envelope_and_is_recorded(app: Flask, monkeypatc
     recorded = app.extensions["mockviking"].errors
     assert len(recorded) == 1
     assert str(recorded[0]) == "boom"
+
+
+def test_no_cookie_sessions(app: Flask) -> None:
+    # The app shares one null session between requests: it refuses writes as Flask's own
+    # does, and nothing about cookies reaches an answer.
+    from flask import session
+
+    client = app.test_client()
+    client.set_cookie("session", "whatever")
+    response = client.get("/api/v1/sessions/a1b2c3d4", headers=ALICE)
+    assert "Set-Cookie" not in response.headers
+    assert "Vary" not in response.headers
+    with app.test_request_context("/"):
+        assert session.get("user") is None
+        with pytest.raises(RuntimeError, match="secret key"):
+            session["user"] = "alice"
