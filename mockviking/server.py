@@ -1,7 +1,10 @@
 """Serving an app over HTTP on waitress, in the foreground (CLI) or on a background thread.
 
 waitress is a production WSGI server, pure Python, and binds port 0 then reports the real
-port, so no port is ever guessed. Werkzeug's development server is never used.
+port, so no port is ever guessed. It serves inside the calling process, which is what the
+pytest plugin needs, and ``mockviking serve --server waitress`` (the default on Windows);
+``serve`` otherwise runs on granian (``granian_serving.py``). Werkzeug's development server
+is never used.
 """
 
 from __future__ import annotations

@@ -85,9 +85,10 @@ def test_serve_prints_the_url_first_and_answers_health(module: bool) -> None:
             client.close()
 
 
+@pytest.mark.parametrize("server_name", ["granian", "waitress"])
 @pytest.mark.parametrize("sig", SIGNALS)
-def test_a_signal_stops_the_server_with_exit_code_0(sig: int) -> None:
-    server = start_server()
+def test_a_signal_stops_the_server_with_exit_code_0(sig: int, server_name: str) -> None:
+    server = start_server("--server", server_name)
     try:
         # Keep a connection open: the server must stop with an idle keep-alive client too.
         with httpx.Client(timeout=10) as client:
@@ -118,15 +119,16 @@ def test_a_signal_right_after_a_request_is_not_lost(sig: int) -> None:
             server.stderr_file.close()
 
 
+@pytest.mark.parametrize("server_name", ["granian", "waitress"])
 @pytest.mark.parametrize("sig", SIGNALS)
-def test_a_signal_right_after_the_url_line_stops_cleanly(sig: int) -> None:
+def test_a_signal_right_after_the_url_line_stops_cleanly(sig: int, server_name: str) -> None:
     """Once the URL line is out the server is up, and a signal must give a clean stop.
 
     A supervisor that reads the URL and then stops the server at once must get exit code 0
     and "mockviking stopped", not an "Aborted!", a ``_Stop`` traceback or death by signal.
     """
     for _ in range(3):
-        server = start_server()
+        server = start_server("--server", server_name)
         try:
             exit_code = server.stop(sig, timeout=2.0)
             assert_stopped_cleanly(server, exit_code)
@@ -141,12 +143,13 @@ def test_version_option() -> None:
     assert result.stdout.strip() == f"mockviking, version {mockviking.__version__}"
 
 
-def test_a_busy_port_exits_2() -> None:
+@pytest.mark.parametrize("server_name", ["granian", "waitress"])
+def test_a_busy_port_exits_2(server_name: str) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = run_cli("serve", "--port", str(port))
+        result = run_cli("serve", "--server", server_name, "--port", str(port))
     assert result.returncode == 2
     assert "serving" not in result.stdout
     assert f"127.0.0.1:{port}" in result.stderr

@@ -7,12 +7,15 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import httpx
+import pytest
 from livesupport import ALICE_KEY, running_server
 
 
-def test_report_files_list_the_violations(tmp_path: Path) -> None:
+@pytest.mark.parametrize("server_name", ["granian", "waitress"])
+def test_report_files_list_the_violations(tmp_path: Path, server_name: str) -> None:
+    # On granian the violations live in the worker process, which writes the reports.
     json_report, xml_report = tmp_path / "violations.json", tmp_path / "violations.xml"
-    with running_server("--report", str(json_report), "--report", str(xml_report)) as server:
+    with running_server("--server", server_name, "--report", str(json_report), "--report", str(xml_report)) as server:
         headers = {"X-API-Key": ALICE_KEY}
         assert httpx.post(f"{server.url}/api/v1/sessions/s/messages", headers=headers,
                           json={"role": "user", "content": "fine"}, timeout=10).status_code == 200

@@ -8,6 +8,7 @@ import signal
 from pathlib import Path
 
 import httpx
+import pytest
 from livesupport import ALICE_KEY, run_cli, running_server, start_server
 
 HEADERS = {"X-API-Key": ALICE_KEY}
@@ -84,9 +85,12 @@ def test_limits_answer_in_the_envelope_and_store_nothing(tmp_path: Path) -> None
             assert client.get(f"{base}/third").json()["result"]["message_count"] == 1
 
 
-def test_acknowledged_writes_survive_kill_9(tmp_path: Path) -> None:
+@pytest.mark.parametrize("server_name", ["granian", "waitress"])
+def test_acknowledged_writes_survive_kill_9(tmp_path: Path, server_name: str) -> None:
+    # On granian the app runs in a worker process: kill -9 of serve must take it along,
+    # or it would keep the port and the state file.
     state = tmp_path / "state.json"
-    server = start_server("--state-file", str(state))
+    server = start_server("--server", server_name, "--state-file", str(state))
     acknowledged = []
     try:
         with httpx.Client(headers=HEADERS, timeout=10) as client:
@@ -101,7 +105,10 @@ def test_acknowledged_writes_survive_kill_9(tmp_path: Path) -> None:
         server.stop(signal.SIGKILL)
         server.stderr_file.close()
     assert len(acknowledged) == 30
-    with running_server("--state-file", str(state)) as again, httpx.Client(headers=HEADERS, timeout=10) as client:
+    with pytest.raises(httpx.ConnectError):  # nothing left serving
+        httpx.get(f"{server.url}/health", timeout=2)
+    restarted = running_server("--server", server_name, "--state-file", str(state))
+    with restarted as again, httpx.Client(headers=HEADERS, timeout=10) as client:
         detail = client.get(f"{again.url}/api/v1/sessions/durable").json()["result"]
         assert (detail["total_message_count"], detail["message_count"], detail["commit_count"]) == (30, 5, 1)
         archive = client.get(f"{again.url}/api/v1/sessions/durable/archives/archive_001").json()["result"]

@@ -1,0 +1,140 @@
+"""Serving an app on granian, the fastest WSGI server measured (``benchmarks/RESULTS.md``).
+
+On a standard (GIL) CPython, granian runs the app in a worker process it starts, not in the
+process that asks it to serve. So the app is built first, here, and the worker is forked
+from this process and inherits it: nothing is built twice and nothing is pickled. What
+``mockviking serve`` promises still holds:
+
+- the URL line appears only once the port accepts connections, and ``--port 0`` gets a
+  real port (picked here, as granian binds in the worker on Linux);
+- SIGINT or SIGTERM stop the worker after the requests in flight, and the work that needs
+  the app's state (the contract reports) runs in the worker, which holds that state;
+- a ``kill -9`` of ``mockviking serve`` takes the worker with it (Linux: the kernel's
+  parent-death signal; elsewhere a watcher thread), so no orphan keeps the port.
+
+POSIX only: there is no fork on Windows, where ``serve`` uses waitress.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import multiprocessing
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+import typing as t
+
+if t.TYPE_CHECKING:
+    from flask import Flask
+
+#: How long the URL line waits for the worker to accept connections.
+_READY_TIMEOUT_S = 30.0
+#: granian logs to stdout, whose first line must be the URL: its lines go to stderr.
+_LOGGING: dict[str, t.Any] = {
+    "formatters": {"generic": {"()": "logging.Formatter", "fmt": "granian: [%(levelname)s] %(message)s"}},
+    "handlers": {
+        "console": {"formatter": "generic", "class": "logging.StreamHandler", "stream": "ext://sys.stderr"},
+        "access": {"formatter": "generic", "class": "logging.StreamHandler", "stream": "ext://sys.stderr"},
+    },
+}
+
+
+def granian_available() -> bool:
+    """Whether this platform and installation can serve on granian."""
+    if sys.platform == "win32" or "fork" not in multiprocessing.get_all_start_methods():
+        return False
+    try:
+        import granian  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def listen_address(host: str, port: int) -> tuple[str, int]:
+    """The address to bind (an IP) and the port, a free one for ``port=0``.
+
+    Binding here first also turns a busy port into an ``OSError`` before anything starts,
+    since granian's worker would otherwise fail on its own, with only a log line.
+    """
+    family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        return str(address[0]), int(sock.getsockname()[1])
+
+
+def serve_on_granian(
+    app: Flask,
+    host: str,
+    port: int,
+    *,
+    threads: int,
+    on_ready: t.Callable[[], None],
+    on_stop: t.Callable[[], None],
+) -> int:
+    """Serve ``app`` on ``host:port`` (an address from :func:`listen_address`) until SIGINT
+    or SIGTERM; returns granian's exit code.
+
+    ``on_ready`` runs here once the port accepts connections; ``on_stop`` runs in the
+    worker once it has stopped serving.
+    """
+    from granian import Granian
+    from granian.constants import Interfaces
+    from granian.log import LogLevels
+    from granian.server.mp import MPServer
+
+    parent = os.getpid()
+
+    def worker(*args: t.Any, **kwargs: t.Any) -> None:
+        _die_with(parent)
+        try:
+            MPServer._spawn_wsgi_worker(*args, **kwargs)
+        finally:
+            on_stop()
+            sys.stdout.flush()
+
+    server = Granian(
+        "mockviking", address=host, port=port, interface=Interfaces.WSGI, workers=1,
+        blocking_threads=threads, log_level=LogLevels.warning, log_dictconfig=_LOGGING, log_access=False,
+        # A worker that does not stop within this time after a signal is killed.
+        workers_kill_timeout=10,
+    )
+    # The worker must inherit the app: fork, whatever the interpreter's default.
+    multiprocessing.set_start_method("fork", force=True)
+    threading.Thread(target=_announce_when_ready, args=(host, port, on_ready), daemon=True).start()
+    try:
+        server.serve(spawn_target=worker, target_loader=lambda *args, **kwargs: app, wrap_loader=False)
+    except SystemExit as exc:  # granian exits non-zero when its worker failed
+        return exc.code if isinstance(exc.code, int) else 1
+    return 0
+
+
+def _announce_when_ready(host: str, port: int, on_ready: t.Callable[[], None]) -> None:
+    deadline = time.monotonic() + _READY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                on_ready()
+                return
+        except OSError:
+            time.sleep(0.005)
+
+
+def _die_with(parent: int) -> None:
+    """Make this (worker) process end when ``parent`` does, even by ``kill -9``."""
+    if sys.platform.startswith("linux"):
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+        if os.getppid() != parent:  # the parent died before the line above
+            os._exit(1)
+        return
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.2)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="mockviking-parent-watch", daemon=True).start()
