@@ -10,8 +10,8 @@ What it does, all on 127.0.0.1 and bounded in time:
    floor and mockviking back to back. mockviking keeps its state in process memory, so only
    one worker process is valid for it; the floor runs the same way for a fair ratio.
 2. The server that is fastest on ``mixed`` for mockviking with zero errors is chosen.
-3. ``mockviking serve`` (the CLI, waitress): start-up to the first 200, median of 5; RSS of
-   an empty server and after 100,000 messages of ~200 characters added through HTTP batches;
+3. ``mockviking serve`` (the CLI, on its default server, granian): start-up to the first 200,
+   median of 5; RSS of the process holding the state (granian's worker) for an empty server and after 100,000 messages of ~200 characters added through HTTP batches;
    GET and append latency on a session holding 100,000 messages vs one holding 10.
 4. The pytest fixture's start-up and the per-test reset, in fresh interpreters.
 5. A table of the targets, PASS or FAIL each.
@@ -344,6 +344,13 @@ def measure_serve_startup(runs: int) -> list[float]:
     return times
 
 
+def state_pid(pid: int) -> int:
+    """The process holding mockviking's state: granian's worker, the one child of ``mockviking
+    serve`` (waitress serves in the process itself)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return int(children[0]) if len(children) == 1 else pid
+
+
 def vm_rss_mb(pid: int) -> float:
     status = Path(f"/proc/{pid}/status").read_text()
     match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.M)
@@ -353,8 +360,8 @@ def vm_rss_mb(pid: int) -> float:
 
 def run_data_checks(wrk: str, opts: argparse.Namespace) -> dict[str, t.Any]:
     """RSS of 100k messages and the big-vs-small latency, on one ``mockviking serve``."""
-    proc = Proc(mockviking_argv("--port", "0", "--fixtures", str(DEV_FIXTURES),
-                                "--threads", str(opts.server_threads)))
+    # ``mockviking serve`` as a user starts it: its default server and threads.
+    proc = Proc(mockviking_argv("--port", "0", "--fixtures", str(DEV_FIXTURES)))
     try:
         match = re.search(r"http://127\.0\.0\.1:(\d+)", proc.first_line())
         if match is None:
@@ -365,7 +372,8 @@ def run_data_checks(wrk: str, opts: argparse.Namespace) -> dict[str, t.Any]:
         control(port, "/api/v1/sessions/bench-small/messages/batch", {"messages": messages(10)})
         status, _ = request(port, "GET", "/api/v1/sessions/bench-small")
         assert status == 200
-        rss_empty = vm_rss_mb(proc.pid)
+        holder = state_pid(proc.pid)
+        rss_empty = vm_rss_mb(holder)
         log(f"seeding {opts.big:,} messages into bench-big through HTTP batches of 100")
         started = time.monotonic()
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -379,7 +387,7 @@ def run_data_checks(wrk: str, opts: argparse.Namespace) -> dict[str, t.Any]:
                 raise RuntimeError(f"batch answered {response.status}")
         conn.close()
         seed_s = time.monotonic() - started
-        rss_full = vm_rss_mb(proc.pid)
+        rss_full = vm_rss_mb(holder)
         log(f"seeded in {seed_s:.1f} s; RSS {rss_empty:.1f} -> {rss_full:.1f} MB")
         # Latency of one request at a time (1 connection): the per-request cost, no queueing.
         # Alternate small and big, --rounds times, and keep the median of each side.
