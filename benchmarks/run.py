@@ -11,8 +11,9 @@ What it does, all on 127.0.0.1 and bounded in time:
    one worker process is valid for it; the floor runs the same way for a fair ratio.
 2. The server that is fastest on ``mixed`` for mockviking with zero errors is chosen.
 3. ``mockviking serve`` (the CLI, on its default server, granian): start-up to the first 200,
-   median of 5; RSS of the process holding the state (granian's worker) for an empty server and after 100,000 messages of ~200 characters added through HTTP batches;
-   GET and append latency on a session holding 100,000 messages vs one holding 10.
+   median of 5; RSS of the process holding the state (granian's worker), empty and after
+   100,000 messages of ~200 characters added through HTTP batches; GET and append latency
+   on a session holding 100,000 messages vs one holding 10.
 4. The pytest fixture's start-up and the per-test reset, in fresh interpreters.
 5. A table of the targets, PASS or FAIL each.
 
