@@ -5,9 +5,11 @@ Every subprocess is bounded by a timeout; nothing here asserts how long anything
 
 from __future__ import annotations
 
+import concurrent.futures
 import re
 import signal
 import socket
+import time
 import typing as t
 from pathlib import Path
 
@@ -364,3 +366,18 @@ def test_root_key_option_turns_dev_fixtures_into_api_key_mode(tmp_path: Path) ->
             assert str(info.value) == "Missing API Key when resolving identity."
         finally:
             anonymous.close()
+
+
+def test_more_threads_let_other_requests_pass_a_delayed_one() -> None:
+    # On granian one thread is the default; --threads lets a delay fault hold only its own.
+    with running_server("--server", "granian", "--threads", "4") as server:
+        assert httpx.post(f"{server.url}/_mockviking/faults", json={"path": "/api/v1/sessions/slow", "delay_ms": 3000},
+                          timeout=10).status_code == 200
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            delayed = pool.submit(httpx.get, f"{server.url}/api/v1/sessions/slow", timeout=10)
+            time.sleep(0.3)  # the delayed request is in
+            started = time.monotonic()
+            assert httpx.get(f"{server.url}/health", timeout=10).status_code == 200
+            assert time.monotonic() - started < 2.0
+            assert not delayed.done()
+            assert delayed.result().status_code == 401  # delayed, then refused: no key
