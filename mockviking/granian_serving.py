@@ -90,6 +90,7 @@ def serve_on_granian(
 
     def worker(*args: t.Any, **kwargs: t.Any) -> None:
         _die_with(parent)
+        _insist_on_stop_signals()
         try:
             MPServer._spawn_wsgi_worker(*args, **kwargs)
         finally:
@@ -102,9 +103,19 @@ def serve_on_granian(
         # A worker that does not stop within this time after a signal is killed.
         workers_kill_timeout=10,
     )
+    # granian reloads on SIGHUP: a new worker forked from this process, which holds the
+    # state as it was at start-up. For a mock that would forget every write; stop instead.
+    server.on_startup(lambda: signal.signal(signal.SIGHUP, server.signal_handler_interrupt))
     # The worker must inherit the app: fork, whatever the interpreter's default.
     multiprocessing.set_start_method("fork", force=True)
-    threading.Thread(target=_announce_when_ready, args=(host, port, on_ready), daemon=True).start()
+    announced = threading.Event()
+
+    def announce_after_fork() -> None:  # no thread of ours may be running when it forks
+        if not announced.is_set():
+            announced.set()
+            threading.Thread(target=_announce_when_ready, args=(host, port, on_ready), daemon=True).start()
+
+    os.register_at_fork(after_in_parent=announce_after_fork)
     try:
         server.serve(spawn_target=worker, target_loader=lambda *args, **kwargs: app, wrap_loader=False)
     except SystemExit as exc:  # granian exits non-zero when its worker failed
@@ -121,6 +132,40 @@ def _announce_when_ready(host: str, port: int, on_ready: t.Callable[[], None]) -
                 return
         except OSError:
             time.sleep(0.005)
+
+
+def _insist_on_stop_signals() -> None:
+    """Make granian's worker honour every SIGINT and SIGTERM.
+
+    Its main thread waits on a lock with no timeout and its stop handler is a Python
+    handler, which runs only in the main thread. A signal the kernel hands to one of the
+    worker's other threads was seen to be lost: the worker kept serving until killed. The
+    signal's number always reaches Python's wakeup file descriptor, whichever thread takes
+    it, so a thread of ours reads it there and tells granian to stop, again every 0.2 s
+    until the worker is gone.
+    """
+    import granian._signals
+
+    install: t.Callable[[], t.Any] = granian._signals.set_sync_signals
+
+    def set_sync_signals() -> t.Any:  # called by granian, in the worker's main thread
+        stop = install()
+        reader, writer = socket.socketpair()
+        writer.setblocking(False)
+        signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+
+        def watch() -> None:
+            with reader, writer:
+                while not any(n in (signal.SIGINT, signal.SIGTERM) for n in reader.recv(64)):
+                    pass
+                while True:
+                    stop.set()
+                    time.sleep(0.2)
+
+        threading.Thread(target=watch, name="mockviking-stop", daemon=True).start()
+        return stop
+
+    granian._signals.set_sync_signals = set_sync_signals  # this (forked) worker process only
 
 
 def _die_with(parent: int) -> None:

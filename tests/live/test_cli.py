@@ -381,3 +381,17 @@ def test_more_threads_let_other_requests_pass_a_delayed_one() -> None:
             assert time.monotonic() - started < 2.0
             assert not delayed.done()
             assert delayed.result().status_code == 401  # delayed, then refused: no key
+
+
+def test_sighup_stops_granian_instead_of_reloading() -> None:
+    # granian's own SIGHUP forks a fresh worker from start-up state: every write would be
+    # forgotten while the server kept answering. mockviking stops instead.
+    server = start_server("--server", "granian")
+    try:
+        assert httpx.post(f"{server.url}/_mockviking/faults", json={"path": "/x", "delay_ms": 1},
+                          timeout=10).status_code == 200
+        exit_code = server.stop(signal.SIGHUP, timeout=5.0)
+        assert_stopped_cleanly(server, exit_code)
+    finally:
+        server.stop(signal.SIGKILL)
+        server.stderr_file.close()
