@@ -7,8 +7,9 @@ from this process and inherits it: nothing is built twice and nothing is pickled
 
 - the URL line appears only once the port accepts connections, and ``--port 0`` gets a
   real port (picked here, as granian binds in the worker on Linux);
-- SIGINT or SIGTERM stop the worker after the requests in flight, and the work that needs
-  the app's state (the contract reports) runs in the worker, which holds that state;
+- SIGINT, SIGTERM (and SIGHUP, which granian would take as "reload") stop the worker after
+  the requests in flight, and the work that needs the app's state (the contract reports)
+  runs in the worker, which holds that state;
 - a ``kill -9`` of ``mockviking serve`` takes the worker with it (Linux: the kernel's
   parent-death signal; elsewhere a watcher thread), so no orphan keeps the port.
 
@@ -75,8 +76,8 @@ def serve_on_granian(
     on_ready: t.Callable[[], None],
     on_stop: t.Callable[[], None],
 ) -> int:
-    """Serve ``app`` on ``host:port`` (an address from :func:`listen_address`) until SIGINT
-    or SIGTERM; returns granian's exit code.
+    """Serve ``app`` on ``host:port`` (an address from :func:`listen_address`) until SIGINT,
+    SIGTERM or SIGHUP; returns granian's exit code.
 
     ``on_ready`` runs here once the port accepts connections; ``on_stop`` runs in the
     worker once it has stopped serving.
