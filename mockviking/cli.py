@@ -20,7 +20,7 @@ from .config import Config
 from .fixtures import FixtureError, load_fixture
 from .granian_serving import granian_available, listen_address, serve_on_granian
 from .persistence import StateFileError
-from .server import MockVikingServer, tune_interpreter
+from .server import MockVikingServer, http_url, tune_interpreter
 from .spec import SpecError, load_contract
 from .verify import verify
 
@@ -130,7 +130,7 @@ def serve(
         except OSError as exc:
             raise UsageProblem(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
         tune_interpreter()
-        url = f"http://{f'[{address}]' if ':' in address else address}:{bound}"
+        url = http_url(address, bound)
         code = serve_on_granian(app, address, bound, threads=threads or 1, on_ready=lambda: announce(url),
                                 on_stop=write_reports)
         if code:

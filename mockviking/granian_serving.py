@@ -157,8 +157,12 @@ def _insist_on_stop_signals() -> None:
 
         def watch() -> None:
             with reader, writer:
-                while not any(n in (signal.SIGINT, signal.SIGTERM) for n in reader.recv(64)):
-                    pass
+                while True:
+                    numbers = reader.recv(64)
+                    if not numbers:  # the descriptor was closed: nothing more will come
+                        return
+                    if signal.SIGINT in numbers or signal.SIGTERM in numbers:
+                        break
                 while True:
                     stop.set()
                     time.sleep(0.2)

@@ -49,6 +49,11 @@ def _freeze_survivors(phase: str, info: dict[str, int]) -> None:
         gc.freeze()
 
 
+def http_url(host: str, port: int) -> str:
+    """The base URL of a server on ``host:port``, e.g. ``http://127.0.0.1:1933`` (IPv6 in brackets)."""
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}"
+
+
 class ServerError(Exception):
     """The server was used out of order (started twice, stopped before starting)."""
 
@@ -69,8 +74,7 @@ class MockVikingServer:
     @property
     def url(self) -> str:
         """The base URL, e.g. ``http://127.0.0.1:1933``."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return http_url(self.host, self.port)
 
     def serve_forever(self, on_ready: t.Callable[[], None] | None = None) -> None:
         """Serve until SIGINT or SIGTERM, then close cleanly.
