@@ -30,6 +30,7 @@ from .journal import Journal, clip, environ_headers
 from .operations import HANDLERS, Call, Handler, Raw
 from .persistence import StateFile
 from .responses import STARTED, record_route_violation
+from .routing import MemoFlask
 from .spec import Contract, Operation, SpecError, bundled_contract, load_contract
 from .store import Limits, SessionStore
 from .validation import OperationValidator, decode_body
@@ -70,7 +71,7 @@ def create_app(
         state_file.save(store)
     harness = Harness(config, contract, control_contract, store, Journal(config.journal_limit))
 
-    app = Flask("mockviking")
+    app = MemoFlask("mockviking")
     app.session_interface = _NoSessions()
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
     # "/sessions/%2FL" arrives as "/sessions//L": a route miss on the real server, so no

@@ -1,0 +1,86 @@
+"""Flask's routing, remembered: a request line matched once is not matched again.
+
+For every request Flask binds a fresh werkzeug ``MapAdapter`` to the environ and walks the
+rule matcher: about a quarter of what a plain Flask request costs. With the rules fixed, the
+match depends only on the Host header, the method and the path, so :class:`MemoFlask` keeps
+the outcome of successful matches (bounded) and binds for real on a miss, for anything
+unusual (a websocket upgrade, no Host header, ``SERVER_NAME`` or ``TRUSTED_HOSTS`` set, host
+or subdomain matching), for every failed match and for everything but matching (building
+URLs). Answers are therefore exactly werkzeug's.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from flask import Flask
+from flask.wrappers import Request
+from werkzeug.routing import MapAdapter, Rule
+
+#: How many (host, method, path) outcomes are kept; the oldest goes first.
+MEMO_SIZE = 4096
+
+_Key = tuple[str, str, str]
+_Match = tuple[Rule, t.Mapping[str, t.Any]]
+
+
+class MemoFlask(Flask):
+    """A Flask app whose URL adapter remembers successful matches per request line."""
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        self.route_memo: dict[_Key, _Match] = {}  # before Flask adds its static route
+        super().__init__(*args, **kwargs)
+
+    def add_url_rule(self, *args: t.Any, **kwargs: t.Any) -> None:
+        """Add the rule and forget every remembered match: the new rule may win some."""
+        super().add_url_rule(*args, **kwargs)
+        self.route_memo.clear()
+
+    def create_url_adapter(self, request: Request | None) -> t.Any:
+        if (
+            request is None
+            or self.config["SERVER_NAME"] is not None
+            or self.config["TRUSTED_HOSTS"] is not None
+            or self.url_map.host_matching
+            or self.subdomain_matching
+        ):
+            return super().create_url_adapter(request)
+        environ = request.environ
+        host = environ.get("HTTP_HOST")
+        if host is None or "HTTP_UPGRADE" in environ:
+            return super().create_url_adapter(request)
+        return _MemoAdapter(self, request, (host, environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")))
+
+
+class _MemoAdapter:
+    """Answers ``match(return_rule=True)`` (Flask's one call) from the memo; the rest goes
+    to a real ``MapAdapter``, bound when first needed."""
+
+    __slots__ = ("_app", "_request", "_key", "_bound")
+
+    def __init__(self, app: MemoFlask, request: Request, key: _Key) -> None:
+        self._app = app
+        self._request = request
+        self._key = key
+        self._bound: MapAdapter | None = None
+
+    def _real(self) -> MapAdapter:
+        if self._bound is None:
+            self._bound = t.cast(MapAdapter, Flask.create_url_adapter(self._app, self._request))
+        return self._bound
+
+    def match(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
+        if args or kwargs != {"return_rule": True}:
+            return self._real().match(*args, **kwargs)
+        memo = self._app.route_memo
+        hit = memo.get(self._key)
+        if hit is not None:
+            return hit[0], dict(hit[1])
+        rule, values = self._real().match(return_rule=True)
+        if len(memo) >= MEMO_SIZE:
+            del memo[next(iter(memo))]
+        memo[self._key] = (rule, dict(values))
+        return rule, values
+
+    def __getattr__(self, name: str) -> t.Any:
+        return getattr(self._real(), name)

@@ -1,0 +1,107 @@
+"""The remembered routing answers exactly as werkzeug's, first time and every time after."""
+
+from __future__ import annotations
+
+import typing as t
+
+import pytest
+from flask import Flask
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from werkzeug.exceptions import HTTPException
+from werkzeug.test import EnvironBuilder
+
+from mockviking import Config, create_app
+from mockviking.routing import MEMO_SIZE, MemoFlask
+
+_APP = create_app(Config())
+
+_SEGMENTS = st.sampled_from(
+    ["api", "v1", "sessions", "messages", "batch", "commit", "context", "health", "admin",
+     "accounts", "users", "_mockviking", "s1", "", ".", "..", "%2F", "a b", "é", "x" * 70]
+)
+_PATHS = st.lists(_SEGMENTS, min_size=0, max_size=6).map(lambda parts: "/" + "/".join(parts)) | st.text(
+    st.characters(codec="latin-1"), max_size=30
+)
+_METHODS = st.sampled_from(["GET", "POST", "DELETE", "PUT", "HEAD", "OPTIONS", "QUERY", "CONNECT"])
+_HOSTS = st.sampled_from(["localhost", "127.0.0.1:8080", "[::1]:9", "Example.COM", "bad host", "ex\u00e4mple.org", ""])
+
+
+def _outcome(app: Flask, environ: dict[str, t.Any], memo: bool) -> t.Any:
+    request = app.request_class(environ)
+    try:
+        adapter = app.create_url_adapter(request) if memo else Flask.create_url_adapter(app, request)
+        assert adapter is not None
+        rule, values = adapter.match(return_rule=True)
+    except HTTPException as exc:
+        return (type(exc).__name__, exc.code, getattr(exc, "valid_methods", None), getattr(exc, "new_url", None))
+    return rule.rule, rule.endpoint, dict(values)
+
+
+def _environ(method: str, path: str, host: str, upgrade: bool = False) -> dict[str, t.Any]:
+    environ = EnvironBuilder(method=method).get_environ()
+    environ["PATH_INFO"] = path
+    environ["HTTP_HOST"] = host
+    if upgrade:
+        environ["HTTP_CONNECTION"] = "Upgrade"
+        environ["HTTP_UPGRADE"] = "websocket"
+    return environ
+
+
+@settings(max_examples=300, deadline=None)
+@given(method=_METHODS, path=_PATHS, host=_HOSTS, upgrade=st.booleans())
+def test_same_outcome_as_werkzeug_before_and_after_it_is_remembered(
+    method: str, path: str, host: str, upgrade: bool
+) -> None:
+    environ = _environ(method, path, host, upgrade)
+    expected = _outcome(_APP, environ, memo=False)
+    assert _outcome(_APP, environ, memo=True) == expected
+    assert _outcome(_APP, environ, memo=True) == expected  # now from the memo, if it matched
+
+
+def test_a_match_is_remembered_and_its_values_are_a_fresh_dict() -> None:
+    app = create_app(Config())
+    environ = _environ("GET", "/api/v1/sessions/s1", "localhost")
+    rule, values = app.create_url_adapter(app.request_class(environ)).match(return_rule=True)
+    assert isinstance(app, MemoFlask)
+    assert len(app.route_memo) == 1
+    t.cast(dict[str, t.Any], values)["session_id"] = "changed"
+    again = app.create_url_adapter(app.request_class(environ)).match(return_rule=True)
+    assert again == (rule, {"session_id": "s1"})
+
+
+def test_the_memo_is_bounded_oldest_first() -> None:
+    app = create_app(Config())
+    assert isinstance(app, MemoFlask)
+    client = app.test_client()
+    for i in range(MEMO_SIZE + 5):
+        app.create_url_adapter(app.request_class(_environ("GET", f"/api/v1/sessions/s{i}", "h"))).match(
+            return_rule=True
+        )
+    assert len(app.route_memo) == MEMO_SIZE
+    assert ("h", "GET", "/api/v1/sessions/s0") not in app.route_memo
+    assert ("h", "GET", f"/api/v1/sessions/s{MEMO_SIZE + 4}") in app.route_memo
+    assert client.get("/health").status_code == 200
+
+
+def test_a_new_rule_is_not_hidden_by_a_remembered_match() -> None:
+    # Flask refuses new rules once a request was served; matching alone (a test setting up
+    # an app, say) may come first.
+    app = MemoFlask("probe")
+    app.add_url_rule("/items/<name>", endpoint="any")
+    environ = _environ("GET", "/items/special", "h")
+    assert _outcome(app, environ, memo=True)[1] == "any"
+    assert app.route_memo
+    app.add_url_rule("/items/special", endpoint="special")
+    assert _outcome(app, environ, memo=True)[1] == "special"
+
+
+@pytest.mark.parametrize("upgrade", [False, True])
+def test_a_websocket_upgrade_is_refused_even_after_the_path_was_remembered(upgrade: bool) -> None:
+    app = create_app(Config())
+    client = app.test_client()
+    assert client.get("/health").status_code == 200
+    headers = {"Connection": "Upgrade", "Upgrade": "websocket"} if upgrade else {}
+    response = client.get("/health", headers=headers)
+    assert response.status_code == (400 if upgrade else 200)
+    assert response.is_json
