@@ -27,10 +27,10 @@ from .faults import Fault
 from .fixtures import load_into
 from .harness import Harness
 from .journal import Journal, clip, environ_headers
+from .lean import LeanFlask, read_body
 from .operations import HANDLERS, Call, Handler, Raw
 from .persistence import StateFile
 from .responses import STARTED, record_route_violation
-from .routing import MemoFlask
 from .spec import Contract, Operation, SpecError, bundled_contract, load_contract
 from .store import Limits, SessionStore
 from .validation import OperationValidator, decode_body
@@ -71,7 +71,7 @@ def create_app(
         state_file.save(store)
     harness = Harness(config, contract, control_contract, store, Journal(config.journal_limit))
 
-    app = MemoFlask("mockviking")
+    app = LeanFlask("mockviking")
     app.session_interface = _NoSessions()
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
     # "/sessions/%2FL" arrives as "/sessions//L": a route miss on the real server, so no
@@ -151,6 +151,7 @@ def _make_view(
 ) -> t.Callable[..., Response]:
     allow = ", ".join(methods)
     store = harness.store
+    max_body = harness.config.max_body_bytes
 
     def view(**path_params: str) -> Response:
         req = request._get_current_object()  # type: ignore[attr-defined]
@@ -172,7 +173,7 @@ def _make_view(
         environ = req.environ
         headers = EnvironHeaders(environ)
         try:
-            state.raw_body = raw_body = req.get_data()
+            state.raw_body = raw_body = read_body(req, max_body)
             body = decode_body(raw_body, environ.get("CONTENT_TYPE"), allow_yaml=op.yaml_body,
                                max_depth=harness.config.max_json_depth)
             identity = None if op.access == "control" else authenticate(store, op.access, headers)

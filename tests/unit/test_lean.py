@@ -1,4 +1,5 @@
-"""The remembered routing answers exactly as werkzeug's, first time and every time after."""
+"""The lean request path answers exactly as werkzeug's: routing (first time and every time
+after) and the body read."""
 
 from __future__ import annotations
 
@@ -6,13 +7,13 @@ import typing as t
 
 import pytest
 from flask import Flask
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from werkzeug.exceptions import HTTPException
 from werkzeug.test import EnvironBuilder
 
 from mockviking import Config, create_app
-from mockviking.routing import MEMO_SIZE, MemoFlask
+from mockviking.lean import MEMO_SIZE, LeanFlask
 
 _APP = create_app(Config())
 
@@ -63,7 +64,7 @@ def test_a_match_is_remembered_and_its_values_are_a_fresh_dict() -> None:
     app = create_app(Config())
     environ = _environ("GET", "/api/v1/sessions/s1", "localhost")
     rule, values = app.create_url_adapter(app.request_class(environ)).match(return_rule=True)
-    assert isinstance(app, MemoFlask)
+    assert isinstance(app, LeanFlask)
     assert len(app.route_memo) == 1
     t.cast(dict[str, t.Any], values)["session_id"] = "changed"
     again = app.create_url_adapter(app.request_class(environ)).match(return_rule=True)
@@ -72,7 +73,7 @@ def test_a_match_is_remembered_and_its_values_are_a_fresh_dict() -> None:
 
 def test_the_memo_is_bounded_oldest_first() -> None:
     app = create_app(Config())
-    assert isinstance(app, MemoFlask)
+    assert isinstance(app, LeanFlask)
     client = app.test_client()
     for i in range(MEMO_SIZE + 5):
         app.create_url_adapter(app.request_class(_environ("GET", f"/api/v1/sessions/s{i}", "h"))).match(
@@ -87,7 +88,7 @@ def test_the_memo_is_bounded_oldest_first() -> None:
 def test_a_new_rule_is_not_hidden_by_a_remembered_match() -> None:
     # Flask refuses new rules once a request was served; matching alone (a test setting up
     # an app, say) may come first.
-    app = MemoFlask("probe")
+    app = LeanFlask("probe")
     app.add_url_rule("/items/<name>", endpoint="any")
     environ = _environ("GET", "/items/special", "h")
     assert _outcome(app, environ, memo=True)[1] == "any"
@@ -105,3 +106,52 @@ def test_a_websocket_upgrade_is_refused_even_after_the_path_was_remembered(upgra
     response = client.get("/health", headers=headers)
     assert response.status_code == (400 if upgrade else 200)
     assert response.is_json
+
+
+# -- the body read ---------------------------------------------------------------------------
+
+_LENGTHS = (
+    st.none()
+    | st.sampled_from(["", "0", "5", "007", "+5", "-1", " 5", "5 ", "²", "abc", "99999"])
+    | st.integers(0, 40).map(str)
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    body=st.binary(max_size=30),
+    length=_LENGTHS,
+    chunked=st.booleans(),
+    terminated=st.booleans(),
+    max_bytes=st.none() | st.integers(0, 40),
+)
+@example(body=b"", length="0", chunked=False, terminated=True, max_bytes=0)  # a zero limit: 413
+@example(body=b"abcdef", length="3", chunked=False, terminated=True, max_bytes=4)  # read to the limit
+@example(body=b"ab", length="3", chunked=False, terminated=False, max_bytes=None)  # short: 400
+def test_the_body_read_is_werkzeugs(
+    body: bytes, length: str | None, chunked: bool, terminated: bool, max_bytes: int | None
+) -> None:
+    import io
+
+    from mockviking.lean import read_body
+
+    def outcome(read: t.Callable[[t.Any], bytes]) -> t.Any:
+        environ = EnvironBuilder(method="POST").get_environ()
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ.pop("CONTENT_LENGTH", None)
+        if length is not None:
+            environ["CONTENT_LENGTH"] = length
+        if chunked:
+            environ["HTTP_TRANSFER_ENCODING"] = "chunked"
+        if terminated:
+            environ["wsgi.input_terminated"] = True
+        request = app.request_class(environ)
+        try:
+            return read(request)
+        except HTTPException as exc:
+            return type(exc).__name__
+
+    app = Flask("probe")
+    app.config["MAX_CONTENT_LENGTH"] = max_bytes
+    with app.app_context():
+        assert outcome(lambda request: read_body(request, max_bytes)) == outcome(lambda request: request.get_data())
