@@ -8,6 +8,12 @@ unusual (a websocket upgrade, no Host header, ``SERVER_NAME`` or ``TRUSTED_HOSTS
 or subdomain matching), for every failed match and for everything but matching (building
 URLs). Answers are therefore exactly werkzeug's.
 
+**Empty hooks skipped.** Flask looks for before-request, teardown and URL-value hooks of the
+app and of the request's blueprints on every request, and asks whether each function it is
+about to call is a coroutine. :class:`LeanFlask` skips a lookup when nothing is registered
+(a hook or a signal receiver added later is honoured again) and remembers the answer per
+function.
+
 **The body, read directly** (:func:`read_body`): without the stream wrapper werkzeug builds
 for every request.
 """
@@ -17,12 +23,15 @@ from __future__ import annotations
 import typing as t
 
 from flask import Flask
+from flask.signals import appcontext_tearing_down, request_tearing_down
 from flask.wrappers import Request
 from werkzeug.exceptions import ClientDisconnected
 from werkzeug.routing import MapAdapter, Rule
 
 #: How many (host, method, path) outcomes are kept; the oldest goes first.
 MEMO_SIZE = 4096
+#: How many functions' sync wrappers are remembered (Flask's hooks and views: a handful).
+_SYNC_MEMO_SIZE = 1024
 
 _Key = tuple[str, str, str]
 _Match = tuple[Rule, t.Mapping[str, t.Any]]
@@ -33,7 +42,34 @@ class LeanFlask(Flask):
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         self.route_memo: dict[_Key, _Match] = {}  # before Flask adds its static route
+        self._sync_memo: dict[t.Callable[..., t.Any], t.Callable[..., t.Any]] = {}
         super().__init__(*args, **kwargs)
+
+    def ensure_sync(self, func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
+        """Flask's answer, remembered per function (it inspects the code object each time)."""
+        try:
+            return self._sync_memo[func]
+        except KeyError:
+            pass
+        except TypeError:  # an unhashable callable
+            return super().ensure_sync(func)
+        wrapped = super().ensure_sync(func)
+        if len(self._sync_memo) < _SYNC_MEMO_SIZE:
+            self._sync_memo[func] = wrapped
+        return wrapped
+
+    def preprocess_request(self) -> t.Any:
+        if any(self.before_request_funcs.values()) or any(self.url_value_preprocessors.values()):
+            return super().preprocess_request()
+        return None
+
+    def do_teardown_request(self, *args: t.Any, **kwargs: t.Any) -> None:
+        if any(self.teardown_request_funcs.values()) or request_tearing_down.receivers:
+            super().do_teardown_request(*args, **kwargs)
+
+    def do_teardown_appcontext(self, *args: t.Any, **kwargs: t.Any) -> None:
+        if self.teardown_appcontext_funcs or appcontext_tearing_down.receivers:
+            super().do_teardown_appcontext(*args, **kwargs)
 
     def add_url_rule(self, *args: t.Any, **kwargs: t.Any) -> None:
         """Add the rule and forget every remembered match: the new rule may win some."""

@@ -155,3 +155,102 @@ def test_the_body_read_is_werkzeugs(
     app.config["MAX_CONTENT_LENGTH"] = max_bytes
     with app.app_context():
         assert outcome(lambda request: read_body(request, max_bytes)) == outcome(lambda request: request.get_data())
+
+
+# -- hooks ------------------------------------------------------------------------------------
+
+
+_HOOKS = ["bp before", "bp values", "bp teardown", "before", "teardown", "app teardown", "signal request", "signal app"]
+
+
+def _hooked(cls: type[Flask], calls: list[str], hook: str) -> Flask:
+    """An app with one kind of hook, of those the lean path skips when there are none."""
+    from flask import Blueprint
+    from flask.signals import appcontext_tearing_down, request_tearing_down
+
+    app = cls("hooked")
+    blueprint = Blueprint("bp", "hooked")
+    blueprint.add_url_rule("/bp/<name>", "item", lambda name: f"item {name}")
+    note = calls.append
+    if hook == "bp before":
+        blueprint.before_request(lambda: note("bp before") or None)
+    elif hook == "bp values":
+        blueprint.url_value_preprocessor(lambda endpoint, values: note(f"bp values {endpoint} {values}"))
+    elif hook == "bp teardown":
+        blueprint.teardown_request(lambda exc: note(f"bp teardown {exc!r}") or None)
+    elif hook == "before":
+        app.before_request(lambda: "stopped early" if note("before") is None and _path() == "/stop" else None)
+    elif hook == "teardown":
+        app.teardown_request(lambda exc: note(f"teardown {exc!r}") or None)
+    elif hook == "app teardown":
+        app.teardown_appcontext(lambda exc: note("app teardown") or None)
+    elif hook == "signal request":
+        request_tearing_down.connect(lambda sender, **extra: note("signal request"), app, weak=False)
+    elif hook == "signal app":
+        appcontext_tearing_down.connect(lambda sender, **extra: note("signal app"), app, weak=False)
+    app.register_blueprint(blueprint)
+    app.add_url_rule("/stop", "stop", lambda: "not reached")
+    return app
+
+
+def _path() -> str:
+    from flask import request
+
+    return request.path
+
+
+@pytest.mark.parametrize("hook", _HOOKS)
+@pytest.mark.parametrize("path", ["/bp/x", "/stop", "/missing"])
+def test_registered_hooks_run_as_in_flask(path: str, hook: str) -> None:
+    runs = {}
+    for cls in (Flask, LeanFlask):
+        calls: list[str] = []
+        response = _hooked(cls, calls, hook).test_client().get(path)
+        runs[cls.__name__] = (response.status_code, response.text, calls)
+    assert runs["LeanFlask"] == runs["Flask"]
+
+
+def test_every_hook_ran_somewhere() -> None:
+    # The comparison above is only worth something if the hooks do run.
+    for hook in _HOOKS:
+        calls: list[str] = []
+        client = _hooked(LeanFlask, calls, hook).test_client()
+        for path in ("/bp/x", "/stop"):
+            client.get(path)
+        assert calls, hook
+    stopped = _hooked(LeanFlask, [], "before").test_client().get("/stop")
+    assert stopped.text == "stopped early"
+
+
+def test_hooks_added_after_a_request_still_run() -> None:
+    from flask.signals import request_tearing_down
+
+    app = LeanFlask("late")
+    app.add_url_rule("/", "index", lambda: "ok")
+    calls: list[str] = []
+    app.teardown_appcontext(lambda exc: calls.append("app teardown") or None)
+    assert app.test_client().get("/").text == "ok"
+    assert calls == ["app teardown"]
+
+    def receiver(sender: t.Any, **extra: t.Any) -> None:
+        calls.append("signal request")
+
+    with request_tearing_down.connected_to(receiver, app):
+        app.test_client().get("/")
+    assert calls == ["app teardown", "signal request", "app teardown"]
+
+
+def test_a_coroutine_function_is_still_wrapped_every_time() -> None:
+    app = LeanFlask("async")
+    wrapped = [lambda: "wrapped"]
+    app.async_to_sync = lambda func: wrapped[0]  # type: ignore[method-assign]
+
+    async def view() -> str:
+        return "raw"
+
+    def plain() -> str:
+        return "plain"
+
+    assert app.ensure_sync(view) is wrapped[0]
+    assert app.ensure_sync(view) is wrapped[0]
+    assert app.ensure_sync(plain) is plain
