@@ -16,6 +16,10 @@ function.
 
 **The body, read directly** (:func:`read_body`): without the stream wrapper werkzeug builds
 for every request.
+
+**A plain answer handed over as it is** (:class:`LeanResponse`): werkzeug copies the headers,
+scans them for locations and wraps the body in a generator and a closing iterator, all to
+give back the bytes and headers a body set in one piece already has.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import typing as t
 
 from flask import Flask
 from flask.signals import appcontext_tearing_down, request_tearing_down
-from flask.wrappers import Request
+from flask.wrappers import Request, Response
 from werkzeug.exceptions import ClientDisconnected
 from werkzeug.routing import MapAdapter, Rule
 
@@ -37,8 +41,45 @@ _Key = tuple[str, str, str]
 _Match = tuple[Rule, t.Mapping[str, t.Any]]
 
 
+class LeanResponse(Response):
+    """A response that skips werkzeug's generic WSGI preparation when there is nothing to do.
+
+    That is: one bytes chunk, its ``Content-Length`` set, no location header to rewrite, a
+    status and method that keep the body and nothing to call on close. Anything else goes
+    through werkzeug.
+    """
+
+    def get_wsgi_response(self, environ: t.Mapping[str, t.Any]) -> tuple[t.Iterable[bytes], str, list[tuple[str, str]]]:
+        body = self.response
+        status = self.status_code
+        if (
+            type(body) is list
+            and len(body) == 1
+            and type(body[0]) is bytes
+            and status >= 200
+            and status != 204
+            and status != 304
+            and not getattr(self, "_on_close", True)
+            and environ["REQUEST_METHOD"] != "HEAD"
+        ):
+            headers = self.headers.to_wsgi_list()
+            sized = False
+            for name, _ in headers:
+                lowered = name.lower()
+                if lowered == "content-length":
+                    sized = True
+                elif lowered == "location" or lowered == "content-location":
+                    sized = False
+                    break
+            if sized:
+                return body, self.status, headers
+        return super().get_wsgi_response(environ)  # type: ignore[arg-type]
+
+
 class LeanFlask(Flask):
     """A Flask app whose URL adapter remembers successful matches per request line."""
+
+    response_class = LeanResponse
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         self.route_memo: dict[_Key, _Match] = {}  # before Flask adds its static route

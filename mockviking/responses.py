@@ -18,6 +18,7 @@ from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from .errors import ApiError, Shape
+from .lean import LeanResponse
 from .violations import Violation, ViolationLog
 
 log = logging.getLogger("mockviking")
@@ -60,7 +61,7 @@ encode_json = _c_encoder()
 
 def json_response(body: t.Any, status: int = 200, headers: t.Mapping[str, str] | None = None) -> Response:
     """Compact JSON with non-ASCII kept as is, like the real server's responses."""
-    response = Response(encode_json(body), status=status, mimetype="application/json")
+    response = LeanResponse(encode_json(body), status=status, mimetype="application/json")
     if headers:
         response.headers.update(headers)
     return response

@@ -254,3 +254,84 @@ def test_a_coroutine_function_is_still_wrapped_every_time() -> None:
     assert app.ensure_sync(view) is wrapped[0]
     assert app.ensure_sync(view) is wrapped[0]
     assert app.ensure_sync(plain) is plain
+
+
+# -- the answer handed over -------------------------------------------------------------------
+
+
+def _wsgi(response_class: type[Flask.response_class], spec: dict[str, t.Any], method: str) -> t.Any:
+    from flask.wrappers import Response
+
+    response = t.cast(Response, response_class(spec["body"], status=spec["status"], mimetype=spec["mimetype"]))
+    for name, value in spec["headers"]:
+        response.headers.add(name, value)
+    if spec["drop_length"]:
+        del response.headers["Content-Length"]
+    if spec["passthrough"]:
+        response.direct_passthrough = True
+    closed: list[str] = []
+    if spec["on_close"]:
+        response.call_on_close(lambda: closed.append("closed"))
+    environ = EnvironBuilder(method=method, path="/here/", base_url="http://h.example/app").get_environ()
+    app_iter, status, headers = response.get_wsgi_response(environ)
+    body = list(app_iter)
+    getattr(app_iter, "close", lambda: None)()
+    return body, status, headers, closed
+
+
+_BODIES = st.binary(max_size=8) | st.text(max_size=8) | st.lists(st.binary(max_size=4), max_size=3)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    body=_BODIES,
+    status=st.sampled_from([200, 201, 204, 206, 301, 304, 307, 400, 404, 413, 500, 101]),
+    mimetype=st.sampled_from(["application/json", "text/plain", None]),
+    headers=st.lists(
+        st.tuples(
+            st.sampled_from(["Location", "location", "Content-Location", "X-Thing", "Allow", "Content-Length"]),
+            st.sampled_from(["/elsewhere", "http://other/x", "ü", "7", "GET"]),
+        ),
+        max_size=3,
+    ),
+    drop_length=st.booleans(),
+    passthrough=st.booleans(),
+    on_close=st.booleans(),
+    method=st.sampled_from(["GET", "POST", "HEAD"]),
+)
+@example(body=b"{}", status=200, mimetype="application/json", headers=[], drop_length=False, passthrough=False,
+         on_close=False, method="GET")  # the plain answer: the quick way
+def test_the_answer_is_werkzeugs(method: str, **spec: t.Any) -> None:
+    from flask.wrappers import Response
+
+    from mockviking.lean import LeanResponse
+
+    assert _wsgi(LeanResponse, spec, method) == _wsgi(Response, spec, method)
+
+
+def test_the_plain_answer_skips_werkzeugs_preparation() -> None:
+    # The equality above would hold if LeanResponse did nothing at all: show it does.
+    from unittest import mock
+
+    from flask.wrappers import Response
+
+    from mockviking.lean import LeanResponse
+
+    environ = EnvironBuilder(method="GET").get_environ()
+    with mock.patch.object(Response, "get_wsgi_headers", side_effect=AssertionError("werkzeug's path")):
+        body, status, headers = LeanResponse(b"{}", mimetype="application/json").get_wsgi_response(environ)
+        assert (body, status, headers) == ([b"{}"], "200 OK", [("Content-Type", "application/json"),
+                                                              ("Content-Length", "2")])
+        with pytest.raises(AssertionError, match="werkzeug's path"):
+            LeanResponse(b"{}", status=307, headers={"Location": "/x"}).get_wsgi_response(environ)
+
+
+def test_the_app_answers_with_lean_responses() -> None:
+    from mockviking.lean import LeanResponse
+
+    app = create_app(Config())
+    assert app.response_class is LeanResponse
+    with app.test_request_context("/"):
+        from mockviking.responses import json_response
+
+        assert isinstance(json_response({"a": 1}), LeanResponse)
