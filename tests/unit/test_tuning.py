@@ -1,5 +1,5 @@
-"""``mockviking serve`` freezes what survives a full collection: that is only safe while the
-stored state holds no reference cycles, which this checks."""
+"""``mockviking serve`` freezes what survives a collection of the middle generation: that is
+only safe while the stored state holds no reference cycles, which this checks."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import typing as t
 
 from mockviking import create_app
 from mockviking.config import Config
-from mockviking.server import _freeze_survivors, tune_interpreter
+from mockviking.server import MIDDLE_GENERATION_EVERY, _freeze_survivors, tune_interpreter
 
 KEY = {"X-API-Key": "alice-secret-key-0001"}
 
@@ -43,17 +43,23 @@ def test_state_dropped_after_a_freeze_is_never_cyclic_garbage() -> None:
 
 
 def test_tuning_freezes_startup_and_survivors_once() -> None:
+    thresholds = gc.get_threshold()
     try:
         tune_interpreter()
         assert gc.get_freeze_count() > 0  # start-up is frozen
+        assert gc.get_threshold() == (thresholds[0], MIDDLE_GENERATION_EVERY, thresholds[2])
         tune_interpreter()
         assert gc.callbacks.count(_freeze_survivors) == 1
         gc.unfreeze()
         assert gc.get_freeze_count() == 0
-        gc.collect(1)  # not a full collection: nothing is frozen
+        gc.collect(0)  # a young collection: nothing is frozen
         assert gc.get_freeze_count() == 0
-        gc.collect()  # a full collection: the callback freezes its survivors
+        gc.collect(1)  # the middle generation: the callback freezes its survivors
+        assert gc.get_freeze_count() > 0
+        gc.unfreeze()
+        gc.collect()  # and a full collection
         assert gc.get_freeze_count() > 0
     finally:
         gc.callbacks.remove(_freeze_survivors)
         gc.unfreeze()
+        gc.set_threshold(*thresholds)
