@@ -22,7 +22,6 @@ from .granian_serving import granian_available, listen_address, serve_on_granian
 from .persistence import StateFileError
 from .server import MockVikingServer, http_url, tune_interpreter
 from .spec import SpecError, load_contract
-from .verify import verify
 
 
 class UsageProblem(click.ClickException):
@@ -31,7 +30,22 @@ class UsageProblem(click.ClickException):
     exit_code = 2
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The commands, with ``verify`` imported only when it is asked for: it is the largest
+    module of the CLI, and ``serve``, whose start-up is measured, never needs it."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), "verify"})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name == "verify":
+            from .verify import verify
+
+            return verify
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="mockviking")
 def main() -> None:
     """A faithful, stateful stand-in for the OpenViking sessions HTTP API."""
@@ -170,5 +184,3 @@ def check_fixtures(files: tuple[str, ...], spec_path: str | None) -> None:
         raise UsageProblem(str(exc)) from exc
     click.echo(f"{len(files)} fixture file(s) OK")
 
-
-main.add_command(verify)

@@ -52,6 +52,26 @@ def compile_precheck(schema: t.Any) -> Check | None:
         return None
 
 
+def lazy_precheck(schema: t.Any) -> Check:
+    """:func:`compile_precheck`, done on the first call: most operations of the contract are
+    never called in a given test run, and compiling them all took half of ``create_app``.
+
+    Where the schema cannot be compiled, the check answers "ask jsonschema" every time.
+    """
+    compiled: list[Check] = []
+
+    def check(value: t.Any) -> bool:
+        if not compiled:
+            compiled.append(compile_precheck(schema) or _ask_jsonschema)
+        return compiled[0](value)
+
+    return check
+
+
+def _ask_jsonschema(value: t.Any) -> bool:
+    return False
+
+
 #: The Python type standing for a JSON type, where one does (integers and numbers need more).
 _PLAIN_TYPES: dict[str, str] = {"string": "str", "object": "dict", "array": "list", "boolean": "bool"}
 #: Each bound fails only when jsonschema's violation test holds, so a NaN (which Python's

@@ -17,8 +17,6 @@ import threading
 import types
 import typing as t
 
-from waitress.server import create_server
-
 if t.TYPE_CHECKING:
     from flask import Flask
 
@@ -73,6 +71,8 @@ class MockVikingServer:
 
     def __init__(self, app: Flask, host: str = "127.0.0.1", port: int = 0, *, threads: int = 8) -> None:
         self.app = app
+        from waitress.server import create_server  # here: `serve` on granian never needs it
+
         self._server: t.Any = create_server(
             app, host=host, port=port, threads=threads, ident="mockviking",
             clear_untrusted_proxy_headers=True, channel_timeout=30,

@@ -21,7 +21,7 @@ import yaml
 from .auth import HeaderSource
 from .errors import ApiError, Shape
 from .precheck import Check as Precheck
-from .precheck import compile_precheck
+from .precheck import lazy_precheck
 from .spec import Contract, Operation, Parameter, YamlLoader
 
 _TRUE = frozenset({"1", "on", "t", "true", "y", "yes"})
@@ -143,7 +143,7 @@ class OperationValidator:
         for param in operation.parameters:
             validator = None if _plain_string(param.schema) else contract.validator(param.pointer)
             self._params.append(
-                (param, validator, compile_precheck(validator.schema) if validator is not None else None)
+                (param, validator, lazy_precheck(validator.schema) if validator is not None else None)
             )
         self._body = (
             contract.validator(operation.body_pointer) if operation.body_pointer else None
@@ -151,7 +151,7 @@ class OperationValidator:
         #: Whether any parameter is in the query: if none is, the query string is not parsed.
         self.reads_query = any(p.location == "query" for p in operation.parameters)
         # Valid bodies pass this and skip jsonschema, which then only explains failures.
-        self._body_precheck = compile_precheck(self._body.schema) if self._body is not None else None
+        self._body_precheck = lazy_precheck(self._body.schema) if self._body is not None else None
         self._coercer = (
             LaxCoercer.for_schema(contract, contract.schema_at(operation.body_pointer))
             if operation.body_pointer

@@ -610,3 +610,32 @@ def test_deep_schemas_compile_or_step_aside(depth: int) -> None:
     assert check(value) is True
     assert_agrees(schema, value)
     assert_agrees(schema, [value, ["x"]])
+
+
+def test_a_lazy_precheck_compiles_on_its_first_call_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mockviking import precheck
+
+    schema = {"type": "object", "properties": {"n": {"type": "integer", "minimum": 1}}, "required": ["n"]}
+    compiled: list[t.Any] = []
+    real = precheck.compile_precheck
+
+    def counting(given: t.Any) -> t.Any:
+        compiled.append(given)
+        return real(given)
+
+    monkeypatch.setattr(precheck, "compile_precheck", counting)
+    check = precheck.lazy_precheck(schema)
+    assert compiled == []  # building the app compiles nothing
+    assert check({"n": 2}) is True
+    assert check({"n": 0}) is False
+    assert check({}) is False
+    assert compiled == [schema]
+
+
+@pytest.mark.parametrize("value", [{"a": 1}, [], "x", None])
+def test_a_lazy_precheck_of_an_unsupported_schema_always_asks_jsonschema(value: t.Any) -> None:
+    from mockviking.precheck import lazy_precheck
+
+    schema = {"type": "object", "unknownKeyword": True}
+    assert compile_precheck(schema) is None
+    assert lazy_precheck(schema)(value) is False
