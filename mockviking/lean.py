@@ -1,12 +1,15 @@
-"""Two parts of Flask's per-request work done for less, with werkzeug's exact answers.
+"""Flask's per-request work done for less where nothing needs it, with the same answers.
+
+Each part below falls back to Flask's or werkzeug's own code whenever its shortcut might
+answer differently, and ``tests/unit/test_lean.py`` compares the two.
 
 **Routing, remembered.** For every request Flask binds a fresh werkzeug ``MapAdapter`` to
 the environ and walks the rule matcher: about a quarter of what a plain Flask request costs.
-With the rules fixed, the match depends only on the Host header, the method and the path, so :class:`LeanFlask` keeps
-the outcome of successful matches (bounded) and binds for real on a miss, for anything
-unusual (a websocket upgrade, no Host header, ``SERVER_NAME`` or ``TRUSTED_HOSTS`` set, host
-or subdomain matching), for every failed match and for everything but matching (building
-URLs). Answers are therefore exactly werkzeug's.
+With the rules fixed, the match depends only on the Host header, the method and the path,
+so :class:`LeanFlask` keeps the outcome of successful matches (bounded) and binds for real
+on a miss, for anything unusual (a websocket upgrade, no Host header, ``SERVER_NAME`` or
+``TRUSTED_HOSTS`` set, host or subdomain matching), for every failed match and for
+everything but matching (building URLs).
 
 **Empty hooks skipped.** Flask looks for before-request, teardown and URL-value hooks of the
 app and of the request's blueprints on every request, and asks whether each function it is
@@ -77,7 +80,8 @@ class LeanResponse(Response):
 
 
 class LeanFlask(Flask):
-    """A Flask app whose URL adapter remembers successful matches per request line."""
+    """A Flask app that remembers its matches per request line, skips hooks nobody
+    registered and answers with :class:`LeanResponse`."""
 
     response_class = LeanResponse
 
@@ -168,7 +172,7 @@ class _MemoAdapter:
 
 
 def read_body(req: Request, max_bytes: int | None) -> bytes:
-    """The request body, as ``req.get_data()`` reads it, for a sixteenth less per request.
+    """The request body, as ``req.get_data()`` reads it, at a fifteenth less of a request's cost.
 
     Only a plain ``Content-Length`` within the limit is read here; anything else (chunked,
     over the limit, no length, a zero limit) goes to werkzeug. Where the server says its
