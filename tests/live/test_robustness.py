@@ -5,6 +5,7 @@ from __future__ import annotations
 import concurrent.futures
 import json
 import signal
+import typing as t
 from pathlib import Path
 
 import httpx
@@ -83,6 +84,31 @@ def test_limits_answer_in_the_envelope_and_store_nothing(tmp_path: Path) -> None
             names = {s["session_id"] for s in client.get(base).json()["result"]}
             assert names == {"a1b2c3d4", "tool-demo", "third"}  # nothing else was stored
             assert client.get(f"{base}/third").json()["result"]["message_count"] == 1
+
+
+@pytest.mark.parametrize("server_name", ["granian", "waitress"])
+def test_a_chunked_body_is_read_whole_or_refused_with_413(server_name: str) -> None:
+    # A chunked upload carries no Content-Length to refuse it by. granian passes the chunks
+    # on as they come; werkzeug alone would cut an over-limit body at the limit and report
+    # it as malformed JSON.
+    def chunks(body: bytes, size: int) -> t.Iterator[bytes]:
+        for start in range(0, len(body), size):
+            yield body[start:start + size]
+
+    with running_server("--server", server_name, "--max-body-bytes", "2048") as server, \
+            httpx.Client(headers={**HEADERS, "Content-Type": "application/json"}, timeout=10) as client:
+        url = f"{server.url}/api/v1/sessions/chunky/messages"
+        fits = json.dumps({"role": "user", "content": "x" * 1990}).encode()
+        assert len(fits) <= 2048
+        for size in (7, 100, len(fits)):
+            assert client.post(url, content=chunks(fits, size)).status_code == 200
+        over = json.dumps({"role": "user", "content": "y" * 2100}).encode()
+        for size in (100, len(over)):
+            refused = client.post(url, content=chunks(over, size))
+            assert refused.status_code == 413, refused.text
+            assert refused.json()["error"]["message"] == "Request body is too large: send at most 2048 bytes"
+        context = client.get(f"{server.url}/api/v1/sessions/chunky/context").json()["result"]
+        assert [m["parts"][0]["text"] for m in context["messages"]] == ["x" * 1990] * 3
 
 
 @pytest.mark.parametrize("server_name", ["granian", "waitress"])

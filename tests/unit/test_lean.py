@@ -128,7 +128,8 @@ _LENGTHS = (
 @example(body=b"", length="0", chunked=False, terminated=True, max_bytes=0)  # a zero limit: 413
 @example(body=b"abcdef", length="3", chunked=False, terminated=True, max_bytes=4)  # read to the limit
 @example(body=b"ab", length="3", chunked=False, terminated=False, max_bytes=None)  # short: 400
-def test_the_body_read_is_werkzeugs(
+@example(body=b"abcdef", length=None, chunked=True, terminated=True, max_bytes=4)  # werkzeug cuts it: 413
+def test_the_body_read_is_werkzeugs_but_never_cut_short(
     body: bytes, length: str | None, chunked: bool, terminated: bool, max_bytes: int | None
 ) -> None:
     import io
@@ -154,7 +155,12 @@ def test_the_body_read_is_werkzeugs(
     app = Flask("probe")
     app.config["MAX_CONTENT_LENGTH"] = max_bytes
     with app.app_context():
-        assert outcome(lambda request: read_body(request, max_bytes)) == outcome(lambda request: request.get_data())
+        expected = outcome(lambda request: request.get_data())
+        if terminated and max_bytes and isinstance(expected, bytes) and len(body) > max_bytes:
+            # werkzeug silently cuts a terminated stream at the limit; mockviking refuses it.
+            assert expected == body[:max_bytes]
+            expected = "RequestEntityTooLarge"
+        assert outcome(lambda request: read_body(request, max_bytes)) == expected
 
 
 # -- hooks ------------------------------------------------------------------------------------
