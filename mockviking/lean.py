@@ -11,6 +11,10 @@ on a miss, for anything unusual (a websocket upgrade, no Host header, ``SERVER_N
 ``TRUSTED_HOSTS`` set, host or subdomain matching), for every failed match and for
 everything but matching (building URLs).
 
+**URL builders compiled when first used** (:class:`LeanRule`): werkzeug compiles two URL
+building functions per rule as the rule is added (half of ``create_app``), for ``url_for``,
+which a mock's test run seldom calls.
+
 **Empty hooks skipped.** Flask looks for before-request, teardown and URL-value hooks of the
 app and of the request's blueprints on every request, and asks whether each function it is
 about to call is a coroutine. :class:`LeanFlask` skips a lookup when nothing is registered
@@ -79,11 +83,26 @@ class LeanResponse(Response):
         return super().get_wsgi_response(environ)  # type: ignore[arg-type]
 
 
+class LeanRule(Rule):
+    """A rule whose URL builders are compiled on their first use instead of up front."""
+
+    def _compile_builder(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
+        compiled: list[t.Callable[..., t.Any]] = []
+
+        def build(rule: Rule, *values: t.Any, **named: t.Any) -> t.Any:  # bound to the rule by werkzeug
+            if not compiled:
+                compiled.append(Rule._compile_builder(rule, *args, **kwargs))
+            return compiled[0](rule, *values, **named)
+
+        return build
+
+
 class LeanFlask(Flask):
     """A Flask app that remembers its matches per request line, skips hooks nobody
-    registered and answers with :class:`LeanResponse`."""
+    registered, builds URLs with :class:`LeanRule` and answers with :class:`LeanResponse`."""
 
     response_class = LeanResponse
+    url_rule_class = LeanRule
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         self.route_memo: dict[_Key, _Match] = {}  # before Flask adds its static route

@@ -341,3 +341,64 @@ def test_the_app_answers_with_lean_responses() -> None:
         from mockviking.responses import json_response
 
         assert isinstance(json_response({"a": 1}), LeanResponse)
+
+
+# -- URL building -----------------------------------------------------------------------------
+
+
+def _builder_app(cls: type[Flask]) -> Flask:
+    app = cls("builds")
+    app.add_url_rule("/items/<int:item_id>", "item")
+    app.add_url_rule("/files/<path:rest>", "file")
+    app.add_url_rule("/pages/", "pages", defaults={"page": 1})
+    app.add_url_rule("/pages/<int:page>", "pages")
+    app.add_url_rule("/api/v1/sessions/<session_id>/messages", "messages")
+    return app
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "values"),
+    [
+        ("item", {"item_id": 7}),
+        ("item", {"item_id": 7, "extra": "q s", "more": ["a", "b"]}),  # unknown values: the query
+        ("item", {}),  # missing: BuildError
+        ("item", {"item_id": "seven"}),
+        ("file", {"rest": "a/b c/ü.txt"}),
+        ("pages", {}),
+        ("pages", {"page": 1}),
+        ("pages", {"page": 3}),
+        ("messages", {"session_id": "s/1"}),
+        ("nowhere", {}),
+    ],
+)
+def test_urls_are_built_as_flask_builds_them(endpoint: str, values: dict[str, t.Any]) -> None:
+    from flask import url_for
+
+    def built(cls: type[Flask]) -> str:
+        app = _builder_app(cls)
+        with app.test_request_context("/", base_url="http://h.example/root"):
+            try:
+                return url_for(endpoint, **values) + " " + url_for(endpoint, _external=True, **values)
+            except Exception as exc:  # noqa: BLE001 - the comparison is the point
+                return f"{type(exc).__name__}: {exc}"
+
+    assert built(LeanFlask) == built(Flask)
+
+
+def test_url_builders_are_compiled_on_first_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    from flask import url_for
+    from werkzeug.routing import Rule
+
+    compiled: list[str] = []
+    real = Rule._compile_builder  # type: ignore[attr-defined]
+
+    def counting(rule: Rule, *args: t.Any, **kwargs: t.Any) -> t.Any:
+        compiled.append(rule.rule)
+        return real(rule, *args, **kwargs)
+
+    monkeypatch.setattr(Rule, "_compile_builder", counting)
+    app = create_app(Config())
+    assert compiled == []  # adding the contract's rules compiled no builder
+    with app.test_request_context("/"):
+        assert url_for("/api/v1/sessions/<session_id>", session_id="s1") == "/api/v1/sessions/s1"
+    assert compiled == ["/api/v1/sessions/<session_id>"]
