@@ -19,7 +19,7 @@ import yaml
 from .auth import identifier_problem
 from .errors import ApiError
 from .messages import drafts_from_request
-from .spec import SPEC_URI, Contract, YamlLoader
+from .spec import SPEC_URI, Contract, DataLoader
 from .store import Owner, SessionStore
 from .tasks import CommitScript, TaskPlan
 from .validation import translate
@@ -144,7 +144,7 @@ def load_fixture(path: str | Path, contract: Contract) -> Fixture:
     except (OSError, UnicodeDecodeError) as exc:
         raise FixtureError(f"{source}: cannot read the fixture file: {exc}") from exc
     try:
-        data = yaml.load(text, Loader=YamlLoader)  # noqa: S506 - a safe loader
+        data = yaml.load(text, Loader=DataLoader)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         raise FixtureError(f"{source}: not valid YAML: {exc}") from exc
     return check_fixture(data if data is not None else {}, contract, source)

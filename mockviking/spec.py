@@ -34,6 +34,23 @@ _PARAM_LOCATIONS = ("path", "query", "header")
 YamlLoader: t.Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+class DataLoader(YamlLoader):  # type: ignore[misc]
+    """The YAML loader for data that may be answered with (request bodies, fixtures): it
+    refuses ``.nan`` and ``.inf``, which no JSON answer can carry."""
+
+
+def _finite_float(loader: t.Any, node: t.Any) -> float:
+    value = float(yaml.SafeLoader.construct_yaml_float(loader, node))
+    if value != value or value in (float("inf"), float("-inf")):
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{node.value!r} is not a number JSON can carry (no NaN or infinity)", node.start_mark
+        )
+    return value
+
+
+DataLoader.add_constructor("tag:yaml.org,2002:float", _finite_float)
+
+
 class SpecError(Exception):
     """The contract cannot be used: the message says where and why."""
 

@@ -22,7 +22,7 @@ from .auth import HeaderSource
 from .errors import ApiError, Shape
 from .precheck import Check as Precheck
 from .precheck import lazy_precheck
-from .spec import Contract, Operation, Parameter, YamlLoader
+from .spec import Contract, DataLoader, Operation, Parameter
 
 _TRUE = frozenset({"1", "on", "t", "true", "y", "yes"})
 _FALSE = frozenset({"0", "off", "f", "false", "n", "no"})
@@ -225,6 +225,26 @@ def _plain_string(schema: t.Mapping[str, t.Any]) -> bool:
     return schema.get("type") == "string" and set(schema) <= {"type", "description", "examples", "example"}
 
 
+class _NonFinite(ValueError):
+    """NaN or Infinity in a JSON body: Python's parser takes them, but JSON has no such
+    numbers, and an answer holding one could not be encoded later (a 500)."""
+
+
+def _refuse_constant(token: str) -> t.NoReturn:
+    raise _NonFinite(token)
+
+
+def _finite_float(token: str) -> float:
+    value = float(token)
+    if value in (_INFINITY, -_INFINITY):  # 1e999 parses as infinity
+        raise _NonFinite(token)
+    return value
+
+
+_INFINITY = float("inf")
+_JSON = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float)
+
+
 def decode_body(
     body: bytes, content_type: str | None, *, allow_yaml: bool = False, max_depth: int | None = None
 ) -> t.Any:
@@ -238,13 +258,22 @@ def decode_body(
         return MISSING
     if allow_yaml and is_yaml_media_type(content_type):
         try:
-            return yaml.load(body, Loader=YamlLoader)  # noqa: S506 - a safe loader
+            return yaml.load(body, Loader=DataLoader)  # noqa: S506 - a safe loader
         except yaml.YAMLError as exc:
             raise ApiError("INVALID_ARGUMENT", f"The body is not valid YAML: {exc}", shape=Shape.ROUTE) from exc
     if not is_json_media_type(content_type):
         return body
     try:
-        value = json.loads(body)
+        value = _JSON.decode(body.decode(json.detect_encoding(body), "surrogatepass"))  # json.loads(body)
+    except _NonFinite as exc:
+        error = ApiError(
+            "INVALID_ARGUMENT",
+            f"The JSON body holds {exc}: NaN, Infinity and numbers beyond the float range cannot be "
+            "stored, as no JSON answer could carry them",
+            shape=Shape.ROUTE,
+        )
+        error.violations = (FieldError(("body",), error.message, "json_invalid"),)
+        raise error from exc
     except json.JSONDecodeError as exc:
         raise RequestInvalid(
             [FieldError(("body", str(exc.pos)), "JSON decode error", "json_invalid")]

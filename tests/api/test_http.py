@@ -118,6 +118,44 @@ def test_malformed_bodies(client: FlaskClient, data: bytes, content_type: str | 
     assert "result" not in response.get_json()  # the route-level shape
 
 
+@pytest.mark.parametrize(
+    ("token", "where"),
+    [
+        ("NaN", '"tool_input":{"x":NaN}'),
+        ("Infinity", '"duration_ms":Infinity'),
+        ("-Infinity", '"tool_input":{"x":[1,-Infinity]}'),
+        ("1e999", '"tool_input":{"x":1e999}'),  # beyond the float range: Python makes it infinity
+    ],
+)
+def test_numbers_no_answer_could_carry_are_refused(client: FlaskClient, token: str, where: str) -> None:
+    # Python's JSON parser accepts them; stored, they made every later answer holding the
+    # message fail to encode (a 500).
+    body = '{"role":"user","parts":[{"type":"tool","tool_id":"t",' + where + "}]}"
+    response = client.post("/api/v1/sessions/nan/messages", headers={**ALICE, "Content-Type": "application/json"},
+                           data=body.encode())
+    err = error(response, 400, "INVALID_ARGUMENT")
+    assert err["message"].startswith(f"The JSON body holds {token}: NaN, Infinity and numbers beyond")
+    assert client.get("/api/v1/sessions/nan", headers=ALICE).status_code == 404  # nothing stored
+    fine = body.replace(token, "1.5e300")
+    assert client.post("/api/v1/sessions/nan/messages", headers={**ALICE, "Content-Type": "application/json"},
+                       data=fine.encode()).status_code == 200
+    assert client.get("/api/v1/sessions/nan/context", headers=ALICE).status_code == 200
+
+
+@pytest.mark.parametrize("value", [".nan", ".NaN", ".inf", "-.Inf", "+.INF"])
+def test_yaml_numbers_no_answer_could_carry_are_refused(client: FlaskClient, value: str) -> None:
+    fixture = (
+        "sessions:\n- session_id: y\n  user_id: alice\n  messages:\n  - role: user\n"
+        f"    parts: [{{type: tool, tool_id: t, tool_input: {{a: {value}}}}}]\n"
+    )
+    response = client.post("/_mockviking/fixtures", data=fixture.encode(), headers={"Content-Type": "application/yaml"})
+    err = error(response, 400, "INVALID_ARGUMENT")
+    assert "is not a number JSON can carry" in err["message"]
+    ok_fixture = fixture.replace(value, "1.5")
+    assert client.post("/_mockviking/fixtures", data=ok_fixture.encode(),
+                       headers={"Content-Type": "application/yaml"}).status_code == 200
+
+
 def test_json_decode_error_comes_before_auth(client: FlaskClient) -> None:
     response = client.post("/api/v1/sessions/m/messages", data=b"{", content_type="application/json")
     error(response, 400, "INVALID_ARGUMENT")
