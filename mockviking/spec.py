@@ -12,6 +12,7 @@ import functools
 import hashlib
 import importlib.resources
 import json
+import math
 import os
 import re
 import tempfile
@@ -41,7 +42,7 @@ class DataLoader(YamlLoader):  # type: ignore[misc]
 
 def _finite_float(loader: t.Any, node: t.Any) -> float:
     value = float(yaml.SafeLoader.construct_yaml_float(loader, node))
-    if value != value or value in (float("inf"), float("-inf")):
+    if not math.isfinite(value):
         raise yaml.constructor.ConstructorError(
             None, None, f"{node.value!r} is not a number JSON can carry (no NaN or infinity)", node.start_mark
         )

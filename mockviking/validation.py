@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import math
 import re
 import typing as t
 from email.message import Message
@@ -236,12 +237,11 @@ def _refuse_constant(token: str) -> t.NoReturn:
 
 def _finite_float(token: str) -> float:
     value = float(token)
-    if value in (_INFINITY, -_INFINITY):  # 1e999 parses as infinity
+    if math.isinf(value):  # 1e999 parses as infinity (NaN is a constant, not a float literal)
         raise _NonFinite(token)
     return value
 
 
-_INFINITY = float("inf")
 _JSON = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float)
 
 
