@@ -83,7 +83,7 @@ def make_floor() -> t.Any:
 def make_mockviking() -> t.Any:
     """mockviking on the dev-mode fixtures, exactly as ``mockviking serve --fixtures fixtures/dev.yaml``."""
     from mockviking import create_app
-    from mockviking.config import Config
+    from mockviking.harness.config import Config
 
     return create_app(Config(fixtures=(str(DEV_FIXTURES),)))
 
@@ -96,7 +96,7 @@ def __getattr__(name: str) -> t.Any:
     # ``apps:floor`` / ``apps:mockviking``: the WSGI servers look the app up with getattr.
     if name in _FACTORIES:
         if name not in _built:
-            from mockviking.server import tune_interpreter
+            from mockviking.serving.waitress_server import tune_interpreter
 
             _built[name] = _FACTORIES[name]()
             # Both apps get the interpreter settings of ``mockviking serve``: part of the server's.

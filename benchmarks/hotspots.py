@@ -186,7 +186,7 @@ def profile_app(opts: argparse.Namespace) -> int:
 
 def profile_startup(opts: argparse.Namespace) -> int:
     from mockviking import create_app
-    from mockviking.config import Config
+    from mockviking.harness.config import Config
 
     create_app(Config())  # imports and first-use caches out of the way
     profiler = cProfile.Profile()

@@ -440,9 +440,9 @@ def run_data_checks(wrk: str, opts: argparse.Namespace) -> dict[str, t.Any]:
 FIXTURE_SNIPPET = textwrap.dedent("""
     import http.client, json, sys, time
     t0 = time.perf_counter()
-    from mockviking.app import create_app
-    from mockviking.config import Config
-    from mockviking.server import MockVikingServer
+    from mockviking.web.app import create_app
+    from mockviking.harness.config import Config
+    from mockviking.serving.waitress_server import MockVikingServer
     t1 = time.perf_counter()
     def ready():
         start = time.perf_counter()
@@ -461,9 +461,9 @@ FIXTURE_SNIPPET = textwrap.dedent("""
 
 RESET_SNIPPET = textwrap.dedent("""
     import json, statistics, sys, time
-    from mockviking.app import EXTENSION, create_app
-    from mockviking.config import Config
-    from mockviking.server import MockVikingServer
+    from mockviking.web.app import EXTENSION, create_app
+    from mockviking.harness.config import Config
+    from mockviking.serving.waitress_server import MockVikingServer
     from mockviking.testing import MockVikingHandle
     runs = int(sys.argv[1])
     server = MockVikingServer(create_app(Config()), "127.0.0.1", 0)
@@ -484,10 +484,10 @@ STORE_RSS_SNIPPET = textwrap.dedent("""
     import json, re, sys
     from pathlib import Path
     sys.path.insert(0, sys.argv[2])
-    from mockviking.app import EXTENSION, create_app
-    from mockviking.config import Config
-    from mockviking.messages import drafts_from_request
-    from mockviking.store import Owner
+    from mockviking.web.app import EXTENSION, create_app
+    from mockviking.harness.config import Config
+    from mockviking.domain.messages import drafts_from_request
+    from mockviking.domain.store import Owner
     import run
     def rss():
         return int(re.search(r"VmRSS:\\s+(\\d+) kB", Path("/proc/self/status").read_text()).group(1)) / 1024

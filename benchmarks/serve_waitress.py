@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import apps  # noqa: E402
 
-from mockviking.server import MockVikingServer  # noqa: E402
+from mockviking.serving.waitress_server import MockVikingServer  # noqa: E402
 
 
 def main() -> None:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from .app import create_app
-from .config import Config
-from .errors import ApiError
-from .fixtures import FixtureError
-from .harness import Harness
-from .spec import Contract, SpecError, load_contract
-from .store import Owner, SessionStore
+from mockviking.web.app import create_app
+from mockviking.harness.config import Config
+from mockviking.domain.errors import ApiError
+from mockviking.harness.fixtures import FixtureError
+from mockviking.harness.harness import Harness
+from mockviking.contract.spec import Contract, SpecError, load_contract
+from mockviking.domain.store import Owner, SessionStore
 
 __all__ = [
     "ApiError",

@@ -1,5 +1,5 @@
 """``python -m mockviking`` is the ``mockviking`` command."""
 
-from .cli import main
+from mockviking.cli import main
 
 main(prog_name="mockviking")

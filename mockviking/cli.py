@@ -14,14 +14,16 @@ from pathlib import Path
 
 import click
 
-from . import __version__, violations
-from .app import EXTENSION, create_app
-from .config import Config
-from .fixtures import FixtureError, load_fixture
-from .granian_serving import granian_available, listen_address, serve_on_granian
-from .persistence import StateFileError
-from .server import MockVikingServer, http_url, tune_interpreter
-from .spec import SpecError, load_contract
+from mockviking import __version__
+
+from mockviking.harness import violations
+from mockviking.web.app import EXTENSION, create_app
+from mockviking.harness.config import Config
+from mockviking.harness.fixtures import FixtureError, load_fixture
+from mockviking.serving.granian_server import granian_available, listen_address, serve_on_granian
+from mockviking.harness.persistence import StateFileError
+from mockviking.serving.waitress_server import MockVikingServer, http_url, tune_interpreter
+from mockviking.contract.spec import SpecError, load_contract
 
 
 class UsageProblem(click.ClickException):
@@ -39,7 +41,7 @@ class _Commands(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name == "verify":
-            from .verify import verify
+            from mockviking.verify import verify
 
             return verify
         return super().get_command(ctx, cmd_name)

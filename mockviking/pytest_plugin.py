@@ -23,9 +23,9 @@ from pathlib import Path
 import pytest
 
 if t.TYPE_CHECKING:
-    from .config import Config
-    from .server import MockVikingServer
-    from .testing import MockVikingHandle
+    from mockviking.harness.config import Config
+    from mockviking.serving.waitress_server import MockVikingServer
+    from mockviking.testing import MockVikingHandle
 
 MARKER = "mockviking"
 
@@ -59,7 +59,7 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture(scope="session")
 def mockviking_config(pytestconfig: pytest.Config) -> Config:
     """The configuration of the session's server; override to change it."""
-    from .config import Config
+    from mockviking.harness.config import Config
 
     files: list[str] = list(pytestconfig.getoption("mockviking_fixtures") or [])
     if not files:
@@ -70,8 +70,8 @@ def mockviking_config(pytestconfig: pytest.Config) -> Config:
 @pytest.fixture(scope="session")
 def mockviking_server(mockviking_config: Config) -> t.Iterator[MockVikingServer]:
     """A mockviking on 127.0.0.1 (free port), serving from a thread of this process."""
-    from .app import create_app
-    from .server import MockVikingServer
+    from mockviking.web.app import create_app
+    from mockviking.serving.waitress_server import MockVikingServer
 
     server = MockVikingServer(create_app(mockviking_config), "127.0.0.1", 0)
     server.start()
@@ -84,8 +84,8 @@ def mockviking_server(mockviking_config: Config) -> t.Iterator[MockVikingServer]
 @pytest.fixture
 def mockviking(mockviking_server: MockVikingServer, request: pytest.FixtureRequest) -> t.Iterator[MockVikingHandle]:
     """The server, reset to its fixtures for this test; see :class:`MockVikingHandle`."""
-    from .app import EXTENSION
-    from .testing import MockVikingHandle
+    from mockviking.web.app import EXTENSION
+    from mockviking.testing import MockVikingHandle
 
     strict = bool(request.config.getini("mockviking_strict"))
     handle = MockVikingHandle(mockviking_server, mockviking_server.app.extensions[EXTENSION], strict=strict)

@@ -10,17 +10,17 @@ import datetime as dt
 import typing as t
 from pathlib import Path
 
-from .clock import Clock
-from .fixtures import apply_fixture, check_fixture, load_fixture
-from .harness import Harness
-from .journal import RecordedRequest, RequestFilter
-from .store import Owner, Session, SessionStore, parse_timestamp
-from .tasks import CommitScript, TaskPlan
-from .violations import Violation
+from mockviking.domain.clock import Clock
+from mockviking.harness.fixtures import apply_fixture, check_fixture, load_fixture
+from mockviking.harness.harness import Harness
+from mockviking.harness.journal import RecordedRequest, RequestFilter
+from mockviking.domain.store import Owner, Session, SessionStore, parse_timestamp
+from mockviking.domain.tasks import CommitScript, TaskPlan
+from mockviking.harness.violations import Violation
 
 if t.TYPE_CHECKING:
-    from .faults import FaultRule
-    from .server import MockVikingServer
+    from mockviking.harness.faults import FaultRule
+    from mockviking.serving.waitress_server import MockVikingServer
 
 
 class ServerError(AssertionError):

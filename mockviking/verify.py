@@ -57,9 +57,9 @@ import click
 import jsonschema
 import jsonschema.exceptions
 
-from . import __version__
-from .errors import CODE_TO_STATUS
-from .spec import Contract, SpecError, default_spec_path, load_contract
+from mockviking import __version__
+from mockviking.domain.errors import CODE_TO_STATUS
+from mockviking.contract.spec import Contract, SpecError, default_spec_path, load_contract
 
 #: Phases in report order, with their titles.
 PHASES: dict[str, str] = {

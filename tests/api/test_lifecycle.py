@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from mockviking import Config, Owner, SessionStore, create_app
-from mockviking.tasks import CommitScript, TaskPlan
+from mockviking.domain.tasks import CommitScript, TaskPlan
 
 from .conftest import ALICE, BOB, ROOT, error, ok
 

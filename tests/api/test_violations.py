@@ -6,7 +6,7 @@ import json
 
 from flask import Flask
 
-from mockviking.violations import Violation, ViolationLog, to_json, to_junit
+from mockviking.harness.violations import Violation, ViolationLog, to_json, to_junit
 
 from .conftest import ALICE, ROOT
 

@@ -29,7 +29,7 @@ def test_use_it_in_pytest_example_passes(pytester: pytest.Pytester, monkeypatch:
 
 
 def test_control_api_examples_name_real_routes() -> None:
-    from mockviking.spec import default_spec_path, load_contract
+    from mockviking.contract.spec import default_spec_path, load_contract
 
     control = load_contract(default_spec_path("control.yaml"))
     routes = {(op.method, op.path) for op in control.operations}

@@ -11,7 +11,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from mockviking import Config, create_app
-from mockviking.tasks import TaskPlan
+from mockviking.domain.tasks import TaskPlan
 
 RECORDING = Path(__file__).with_name("real-openviking-0.5.2.jsonl")
 ROOT_KEY = "root-secret-key-0123456789"

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from mockviking.config import default_fixture_path
-from mockviking.fixtures import FixtureError, load_fixture, load_into
-from mockviking.spec import Contract, load_contract
-from mockviking.store import Owner, SessionStore
+from mockviking.harness.config import default_fixture_path
+from mockviking.harness.fixtures import FixtureError, load_fixture, load_into
+from mockviking.contract.spec import Contract, load_contract
+from mockviking.domain.store import Owner, SessionStore
 
 
 @pytest.fixture(scope="module")

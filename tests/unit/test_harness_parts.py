@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from mockviking.clock import Clock
-from mockviking.faults import FaultSet
-from mockviking.journal import Journal, RecordedRequest, RequestFilter, environ_headers, redact_headers
-from mockviking.messages import drafts_from_request
-from mockviking.persistence import StateFile, StateFileError
-from mockviking.store import Owner, SessionStore
-from mockviking.validation import nesting_exceeds
+from mockviking.domain.clock import Clock
+from mockviking.harness.faults import FaultSet
+from mockviking.harness.journal import Journal, RecordedRequest, RequestFilter, environ_headers, redact_headers
+from mockviking.domain.messages import drafts_from_request
+from mockviking.harness.persistence import StateFile, StateFileError
+from mockviking.domain.store import Owner, SessionStore
+from mockviking.contract.validation import nesting_exceeds
 
 
 def test_clock_freezes_advances_and_resumes() -> None:

@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.test import EnvironBuilder
 
 from mockviking import Config, create_app
-from mockviking.lean import MEMO_SIZE, LeanFlask
+from mockviking.web.lean import MEMO_SIZE, LeanFlask
 
 _APP = create_app(Config())
 
@@ -134,7 +134,7 @@ def test_the_body_read_is_werkzeugs_but_never_cut_short(
 ) -> None:
     import io
 
-    from mockviking.lean import read_body
+    from mockviking.web.lean import read_body
 
     def outcome(read: t.Callable[[t.Any], bytes]) -> t.Any:
         environ = EnvironBuilder(method="POST").get_environ()
@@ -310,7 +310,7 @@ _BODIES = st.binary(max_size=8) | st.text(max_size=8) | st.lists(st.binary(max_s
 def test_the_answer_is_werkzeugs(method: str, **spec: t.Any) -> None:
     from flask.wrappers import Response
 
-    from mockviking.lean import LeanResponse
+    from mockviking.web.lean import LeanResponse
 
     assert _wsgi(LeanResponse, spec, method) == _wsgi(Response, spec, method)
 
@@ -321,7 +321,7 @@ def test_the_plain_answer_skips_werkzeugs_preparation() -> None:
 
     from flask.wrappers import Response
 
-    from mockviking.lean import LeanResponse
+    from mockviking.web.lean import LeanResponse
 
     environ = EnvironBuilder(method="GET").get_environ()
     with mock.patch.object(Response, "get_wsgi_headers", side_effect=AssertionError("werkzeug's path")):
@@ -333,12 +333,12 @@ def test_the_plain_answer_skips_werkzeugs_preparation() -> None:
 
 
 def test_the_app_answers_with_lean_responses() -> None:
-    from mockviking.lean import LeanResponse
+    from mockviking.web.lean import LeanResponse
 
     app = create_app(Config())
     assert app.response_class is LeanResponse
     with app.test_request_context("/"):
-        from mockviking.responses import json_response
+        from mockviking.web.responses import json_response
 
         assert isinstance(json_response({"a": 1}), LeanResponse)
 

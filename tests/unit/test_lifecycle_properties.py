@@ -7,10 +7,10 @@ import threading
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mockviking.extractor import extract
-from mockviking.messages import drafts_from_request
-from mockviking.store import Owner, SessionStore
-from mockviking.tasks import CommitScript, TaskPlan
+from mockviking.domain.extractor import extract
+from mockviking.domain.messages import drafts_from_request
+from mockviking.domain.store import Owner, SessionStore
+from mockviking.domain.tasks import CommitScript, TaskPlan
 
 OWNER = Owner("acme", "alice")
 

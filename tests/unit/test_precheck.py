@@ -16,9 +16,9 @@ import pytest
 from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import strategies as st
 
-from mockviking.precheck import compile_precheck
-from mockviking.spec import Contract, load_contract
-from mockviking.validation import OperationValidator
+from mockviking.contract.precheck import compile_precheck
+from mockviking.contract.spec import Contract, load_contract
+from mockviking.contract.validation import OperationValidator
 
 Schema = dict[str, t.Any]
 Strategy = st.SearchStrategy[t.Any]
@@ -613,7 +613,7 @@ def test_deep_schemas_compile_or_step_aside(depth: int) -> None:
 
 
 def test_a_lazy_precheck_compiles_on_its_first_call_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    from mockviking import precheck
+    from mockviking.contract import precheck
 
     schema = {"type": "object", "properties": {"n": {"type": "integer", "minimum": 1}}, "required": ["n"]}
     compiled: list[t.Any] = []
@@ -634,7 +634,7 @@ def test_a_lazy_precheck_compiles_on_its_first_call_only(monkeypatch: pytest.Mon
 
 @pytest.mark.parametrize("value", [{"a": 1}, [], "x", None])
 def test_a_lazy_precheck_of_an_unsupported_schema_always_asks_jsonschema(value: t.Any) -> None:
-    from mockviking.precheck import lazy_precheck
+    from mockviking.contract.precheck import lazy_precheck
 
     schema = {"type": "object", "unknownKeyword": True}
     assert compile_precheck(schema) is None

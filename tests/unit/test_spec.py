@@ -10,9 +10,9 @@ import pytest
 import yaml
 
 from mockviking import Config, create_app
-from mockviking.app import bind_operations
-from mockviking.operations import HANDLERS
-from mockviking.spec import SpecError, build_contract, default_spec_path, load_contract
+from mockviking.web.app import bind_operations
+from mockviking.web.handlers.sessions import HANDLERS
+from mockviking.contract.spec import SpecError, build_contract, default_spec_path, load_contract
 
 
 @pytest.fixture(scope="module")

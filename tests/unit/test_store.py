@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mockviking.errors import ApiError
-from mockviking.messages import drafts_from_request
-from mockviking.store import Owner, SessionStore, message_timestamp, meta_of_message_timestamp, meta_timestamp
-from mockviking.tokens import estimate_parts_tokens
+from mockviking.domain.errors import ApiError
+from mockviking.domain.messages import drafts_from_request
+from mockviking.domain.store import Owner, SessionStore, message_timestamp, meta_of_message_timestamp, meta_timestamp
+from mockviking.domain.tokens import estimate_parts_tokens
 
 ALICE = Owner("acme", "alice")
 BOB = Owner("acme", "bob")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mockviking.tokens import estimate_parts_tokens, estimate_text_tokens
+from mockviking.domain.tokens import estimate_parts_tokens, estimate_text_tokens
 
 
 @pytest.mark.parametrize(

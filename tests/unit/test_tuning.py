@@ -7,8 +7,8 @@ import gc
 import typing as t
 
 from mockviking import create_app
-from mockviking.config import Config
-from mockviking.server import MIDDLE_GENERATION_EVERY, _freeze_survivors, tune_interpreter
+from mockviking.harness.config import Config
+from mockviking.serving.waitress_server import MIDDLE_GENERATION_EVERY, _freeze_survivors, tune_interpreter
 
 KEY = {"X-API-Key": "alice-secret-key-0001"}
 

@@ -6,9 +6,9 @@ import typing as t
 
 import pytest
 
-from mockviking.errors import ApiError
-from mockviking.spec import Contract, load_contract
-from mockviking.validation import (
+from mockviking.domain.errors import ApiError
+from mockviking.contract.spec import Contract, load_contract
+from mockviking.contract.validation import (
     MISSING,
     OperationValidator,
     RequestInvalid,

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from mockviking import Config, create_app
-from mockviking.server import MockVikingServer
+from mockviking.serving.waitress_server import MockVikingServer
 
 REPO = Path(__file__).resolve().parents[2]
 DEV_FIXTURES = REPO / "fixtures" / "dev.yaml"

@@ -17,9 +17,9 @@ import typing as t
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
-from .errors import ApiError, Shape
-from .lean import LeanResponse
-from .violations import Violation, ViolationLog
+from mockviking.domain.errors import ApiError, Shape
+from mockviking.web.lean import LeanResponse
+from mockviking.harness.violations import Violation, ViolationLog
 
 log = logging.getLogger("mockviking")
 

@@ -16,13 +16,13 @@ import referencing
 import referencing.jsonschema
 import yaml
 
-from .auth import identifier_problem
-from .errors import ApiError
-from .messages import drafts_from_request
-from .spec import SPEC_URI, Contract, DataLoader
-from .store import Owner, SessionStore
-from .tasks import CommitScript, TaskPlan
-from .validation import translate
+from mockviking.web.auth import identifier_problem
+from mockviking.domain.errors import ApiError
+from mockviking.domain.messages import drafts_from_request
+from mockviking.contract.spec import SPEC_URI, Contract, DataLoader
+from mockviking.domain.store import Owner, SessionStore
+from mockviking.domain.tasks import CommitScript, TaskPlan
+from mockviking.contract.validation import translate
 
 _SCHEMA_URI = "urn:mockviking:fixtures"
 _INT = {"type": "integer", "minimum": 0}

@@ -28,8 +28,8 @@ import dataclasses
 import re
 import typing as t
 
-from .messages import Message
-from .tokens import estimate_text_tokens
+from mockviking.domain.messages import Message
+from mockviking.domain.tokens import estimate_text_tokens
 
 CATEGORIES = ("profile", "preferences", "entities", "events", "cases", "patterns", "tools", "skills")
 PROMPT_OVERHEAD = 100

@@ -9,7 +9,7 @@ from pathlib import Path
 
 def default_fixture_path() -> Path:
     """The bundled fixtures (``fixtures/default.yaml`` in the repository)."""
-    return Path(str(importlib.resources.files("mockviking").joinpath("bundled", "default.yaml")))
+    return Path(str(importlib.resources.files("mockviking.harness").joinpath("bundled", "default.yaml")))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -17,11 +17,11 @@ import threading
 import typing as t
 import uuid
 
-from . import extractor
-from .errors import ApiError, already_exists, session_not_found, session_not_found_route
-from .messages import Message, MessageDraft, fill_group_ids
-from .tasks import CommitScript, Task, TaskPlan
-from .tokens import estimate_text_tokens
+from mockviking.domain import extractor
+from mockviking.domain.errors import ApiError, already_exists, session_not_found, session_not_found_route
+from mockviking.domain.messages import Message, MessageDraft, fill_group_ids
+from mockviking.domain.tasks import CommitScript, Task, TaskPlan
+from mockviking.domain.tokens import estimate_text_tokens
 
 Clock = t.Callable[[], dt.datetime]
 

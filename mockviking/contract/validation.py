@@ -19,11 +19,11 @@ from email.message import Message
 import jsonschema
 import yaml
 
-from .auth import HeaderSource
-from .errors import ApiError, Shape
-from .precheck import Check as Precheck
-from .precheck import lazy_precheck
-from .spec import Contract, DataLoader, Operation, Parameter
+from mockviking.web.auth import HeaderSource
+from mockviking.domain.errors import ApiError, Shape
+from mockviking.contract.precheck import Check as Precheck
+from mockviking.contract.precheck import lazy_precheck
+from mockviking.contract.spec import Contract, DataLoader, Operation, Parameter
 
 _TRUE = frozenset({"1", "on", "t", "true", "y", "yes"})
 _FALSE = frozenset({"0", "off", "f", "false", "n", "no"})

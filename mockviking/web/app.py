@@ -17,24 +17,24 @@ from flask import Flask, Response, g, request
 from flask.sessions import NullSession, SessionInterface
 from werkzeug.exceptions import HTTPException
 
-from . import responses
-from .auth import EnvironHeaders, authenticate, peek_identity
-from .clock import Clock
-from .config import Config
-from .control import HANDLERS as CONTROL_HANDLERS
-from .errors import ApiError, Shape
-from .faults import Fault
-from .fixtures import load_into
-from .harness import Harness
-from .journal import Journal, clip, environ_headers
-from .lean import LeanFlask, read_body
-from .operations import HANDLERS, Call, Handler, Raw
-from .persistence import StateFile
-from .responses import STARTED, record_route_violation
-from .spec import Contract, Operation, SpecError, bundled_contract, load_contract
-from .store import Limits, SessionStore
-from .validation import OperationValidator, decode_body
-from .violations import Violation
+from mockviking.web import responses
+from mockviking.web.auth import EnvironHeaders, authenticate, peek_identity
+from mockviking.domain.clock import Clock
+from mockviking.harness.config import Config
+from mockviking.web.handlers.control import HANDLERS as CONTROL_HANDLERS
+from mockviking.domain.errors import ApiError, Shape
+from mockviking.harness.faults import Fault
+from mockviking.harness.fixtures import load_into
+from mockviking.harness.harness import Harness
+from mockviking.harness.journal import Journal, clip, environ_headers
+from mockviking.web.lean import LeanFlask, read_body
+from mockviking.web.handlers.sessions import HANDLERS, Call, Handler, Raw
+from mockviking.harness.persistence import StateFile
+from mockviking.web.responses import STARTED, record_route_violation
+from mockviking.contract.spec import Contract, Operation, SpecError, bundled_contract, load_contract
+from mockviking.domain.store import Limits, SessionStore
+from mockviking.contract.validation import OperationValidator, decode_body
+from mockviking.harness.violations import Violation
 
 EXTENSION = "mockviking"
 log = logging.getLogger("mockviking")

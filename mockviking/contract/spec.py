@@ -162,7 +162,7 @@ def _inline(document: t.Mapping[str, t.Any], node: t.Any, trail: tuple[str, ...]
 
 def default_spec_path(name: str = "openapi.yaml") -> Path:
     """A contract shipped with the package (``spec/<name>`` in the repository)."""
-    return Path(str(importlib.resources.files("mockviking").joinpath("contract", name)))
+    return Path(str(importlib.resources.files("mockviking.contract").joinpath("yaml", name)))
 
 
 def load_contract(path: str | Path | None = None) -> Contract:

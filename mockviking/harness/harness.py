@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 
-from .clock import Clock
-from .config import Config
-from .faults import FaultSet
-from .journal import Journal
-from .spec import Contract
-from .store import SessionStore
-from .violations import ViolationLog
+from mockviking.domain.clock import Clock
+from mockviking.harness.config import Config
+from mockviking.harness.faults import FaultSet
+from mockviking.harness.journal import Journal
+from mockviking.contract.spec import Contract
+from mockviking.domain.store import SessionStore
+from mockviking.harness.violations import ViolationLog
 
 
 @dataclasses.dataclass

@@ -13,7 +13,7 @@ import random
 import threading
 import typing as t
 
-from .errors import CODE_TO_STATUS
+from mockviking.domain.errors import CODE_TO_STATUS
 
 ACTIONS = ("error", "drop", "malformed")
 

@@ -11,9 +11,9 @@ import dataclasses
 import datetime as dt
 import typing as t
 
-from .messages import Message
-from .store import Archive, Owner, Session, SessionStore, UserRecord, _State
-from .tasks import CommitScript, Task, TaskPlan
+from mockviking.domain.messages import Message
+from mockviking.domain.store import Archive, Owner, Session, SessionStore, UserRecord, _State
+from mockviking.domain.tasks import CommitScript, Task, TaskPlan
 
 FORMAT = "mockviking-state"
 VERSION = 1

@@ -12,12 +12,12 @@ import datetime as dt
 import re
 import typing as t
 
-from .auth import Identity
-from .errors import ApiError, Shape, session_not_found_route, unsafe_segment
-from .harness import Harness
-from .messages import MessageDraft, drafts_from_request
-from .store import Owner, Session, SessionStore, effective_policy
-from .tasks import Task
+from mockviking.web.auth import Identity
+from mockviking.domain.errors import ApiError, Shape, session_not_found_route, unsafe_segment
+from mockviking.harness.harness import Harness
+from mockviking.domain.messages import MessageDraft, drafts_from_request
+from mockviking.domain.store import Owner, Session, SessionStore, effective_policy
+from mockviking.domain.tasks import Task
 
 #: The version of the real server whose behaviour mockviking reproduces.
 EMULATED_VERSION = "0.5.2"

@@ -12,8 +12,8 @@ import functools
 import re
 import typing as t
 
-from .errors import ApiError
-from .store import Owner, SessionStore
+from mockviking.domain.errors import ApiError
+from mockviking.domain.store import Owner, SessionStore
 
 _IDENTIFIER = re.compile(r"^[a-zA-Z0-9_.@-]+$")
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import typing as t
 
-from . import snapshot
-from .errors import ApiError, Shape
-from .fixtures import FixtureError, apply_fixture, check_fixture
-from .journal import RequestFilter
-from .operations import Call, Handler, registry
-from .store import Owner, parse_timestamp
-from .tasks import CommitScript, TaskPlan
+from mockviking.harness import snapshot
+from mockviking.domain.errors import ApiError, Shape
+from mockviking.harness.fixtures import FixtureError, apply_fixture, check_fixture
+from mockviking.harness.journal import RequestFilter
+from mockviking.web.handlers.sessions import Call, Handler, registry
+from mockviking.domain.store import Owner, parse_timestamp
+from mockviking.domain.tasks import CommitScript, TaskPlan
 
 HANDLERS: dict[str, Handler] = {}
 control = registry(HANDLERS)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import dataclasses
 import typing as t
 
-from .errors import ApiError, Shape
-from .tokens import estimate_parts_tokens, estimate_text_tokens
+from mockviking.domain.errors import ApiError, Shape
+from mockviking.domain.tokens import estimate_parts_tokens, estimate_text_tokens
 
 #: Every ``viking://`` scope the real server knows...
 VIKING_SCOPES = ("agent", "queue", "resources", "session", "system", "temp", "upload", "user")

@@ -12,7 +12,7 @@ import datetime as dt
 import typing as t
 
 if t.TYPE_CHECKING:
-    from .store import Owner
+    from mockviking.domain.store import Owner
 
 #: How a commit task finishes: at once, after some polls, after a delay, or when released.
 COMPLETION_MODES = ("immediate", "polls", "delay", "release")
