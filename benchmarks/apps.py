@@ -96,7 +96,7 @@ def __getattr__(name: str) -> t.Any:
     # ``apps:floor`` / ``apps:mockviking``: the WSGI servers look the app up with getattr.
     if name in _FACTORIES:
         if name not in _built:
-            from mockviking.serving.waitress_server import tune_interpreter
+            from mockviking.serving.tuning import tune_interpreter
 
             _built[name] = _FACTORIES[name]()
             # Both apps get the interpreter settings of ``mockviking serve``: part of the server's.

@@ -487,7 +487,7 @@ STORE_RSS_SNIPPET = textwrap.dedent("""
     from mockviking.web.app import EXTENSION, create_app
     from mockviking.harness.config import Config
     from mockviking.domain.messages import drafts_from_request
-    from mockviking.domain.store import Owner
+    from mockviking.domain.owners import Owner
     import run
     def rss():
         return int(re.search(r"VmRSS:\\s+(\\d+) kB", Path("/proc/self/status").read_text()).group(1)) / 1024
@@ -587,7 +587,7 @@ def render(report: dict[str, t.Any]) -> str:
         "median of each round's ratio")
     add(f"- every server: 1 process; waitress and gunicorn {o['server_threads']} threads, granian "
         f"{o['granian_threads']} blocking thread(s); both apps run with the interpreter settings of "
-        "`mockviking serve` (`mockviking.server.tune_interpreter`)")
+        "`mockviking serve` (`mockviking.serving.tuning.tune_interpreter`)")
     add(f"- mockviking's bytecode: {report['bytecode']}")
     add("")
     add("## Throughput: floor vs mockviking, per WSGI server\n")

@@ -2,7 +2,7 @@
 
     python benchmarks/serve_waitress.py floor|mockviking PORT THREADS
 
-It uses :class:`mockviking.server.MockVikingServer` (what ``mockviking serve`` runs) for both
+It uses :class:`mockviking.serving.waitress_server.MockVikingServer` (what ``mockviking serve`` runs) for both
 apps, so the floor and mockviking share the WSGI server and every setting of it. Prints
 ``serving http://HOST:PORT`` once listening (PORT may be 0) and stops on SIGINT/SIGTERM.
 """

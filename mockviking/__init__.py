@@ -1,25 +1,48 @@
-"""mockviking: a faithful, stateful stand-in for the OpenViking sessions HTTP API."""
+"""mockviking: a faithful, stateful stand-in for the OpenViking sessions HTTP API.
+
+Names are exported lazily: ``import mockviking.domain`` (or the store alone) loads neither
+Flask nor jsonschema, and ``mockviking.create_app`` loads the web layer on first use.
+"""
 
 from __future__ import annotations
 
-from mockviking.web.app import create_app
-from mockviking.harness.config import Config
-from mockviking.domain.errors import ApiError
-from mockviking.harness.fixtures import FixtureError
-from mockviking.harness.harness import Harness
-from mockviking.contract.spec import Contract, SpecError, load_contract
-from mockviking.domain.store import Owner, SessionStore
+import importlib
+import typing as t
 
-__all__ = [
-    "ApiError",
-    "Config",
-    "Contract",
-    "FixtureError",
-    "Harness",
-    "Owner",
-    "SessionStore",
-    "SpecError",
-    "create_app",
-    "load_contract",
-]
 __version__ = "0.1.0"
+
+#: Exported name -> the module that defines it.
+_EXPORTS = {
+    "Config": "mockviking.harness.config",
+    "Contract": "mockviking.contract.spec",
+    "DomainError": "mockviking.domain.errors",
+    "FixtureError": "mockviking.harness.fixtures",
+    "Harness": "mockviking.harness.harness",
+    "Owner": "mockviking.domain.owners",
+    "SessionStore": "mockviking.domain.store",
+    "SpecError": "mockviking.contract.spec",
+    "create_app": "mockviking.web.app",
+    "load_contract": "mockviking.contract.spec",
+}
+
+__all__ = sorted(_EXPORTS)
+
+if t.TYPE_CHECKING:
+    from mockviking.contract.spec import Contract, SpecError, load_contract
+    from mockviking.domain.errors import DomainError
+    from mockviking.domain.owners import Owner
+    from mockviking.domain.store import SessionStore
+    from mockviking.harness.config import Config
+    from mockviking.harness.fixtures import FixtureError
+    from mockviking.harness.harness import Harness
+    from mockviking.web.app import create_app
+
+
+def __getattr__(name: str) -> t.Any:
+    """Import an exported name's module on first use."""
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mockviking' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -15,15 +15,16 @@ from pathlib import Path
 import click
 
 from mockviking import __version__
-
+from mockviking.contract.spec import SpecError, load_contract
 from mockviking.harness import violations
-from mockviking.web.app import EXTENSION, create_app
 from mockviking.harness.config import Config
 from mockviking.harness.fixtures import FixtureError, load_fixture
-from mockviking.serving.granian_server import granian_available, listen_address, serve_on_granian
 from mockviking.harness.persistence import StateFileError
-from mockviking.serving.waitress_server import MockVikingServer, http_url, tune_interpreter
-from mockviking.contract.spec import SpecError, load_contract
+from mockviking.serving.addresses import http_url, listen_address
+from mockviking.serving.granian_server import granian_available, serve_on_granian
+from mockviking.serving.tuning import tune_interpreter
+from mockviking.serving.waitress_server import MockVikingServer
+from mockviking.web.app import EXTENSION, create_app
 
 
 class UsageProblem(click.ClickException):

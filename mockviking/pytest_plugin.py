@@ -70,8 +70,8 @@ def mockviking_config(pytestconfig: pytest.Config) -> Config:
 @pytest.fixture(scope="session")
 def mockviking_server(mockviking_config: Config) -> t.Iterator[MockVikingServer]:
     """A mockviking on 127.0.0.1 (free port), serving from a thread of this process."""
-    from mockviking.web.app import create_app
     from mockviking.serving.waitress_server import MockVikingServer
+    from mockviking.web.app import create_app
 
     server = MockVikingServer(create_app(mockviking_config), "127.0.0.1", 0)
     server.start()
@@ -84,8 +84,8 @@ def mockviking_server(mockviking_config: Config) -> t.Iterator[MockVikingServer]
 @pytest.fixture
 def mockviking(mockviking_server: MockVikingServer, request: pytest.FixtureRequest) -> t.Iterator[MockVikingHandle]:
     """The server, reset to its fixtures for this test; see :class:`MockVikingHandle`."""
-    from mockviking.web.app import EXTENSION
     from mockviking.testing import MockVikingHandle
+    from mockviking.web.app import EXTENSION
 
     strict = bool(request.config.getini("mockviking_strict"))
     handle = MockVikingHandle(mockviking_server, mockviking_server.app.extensions[EXTENSION], strict=strict)

@@ -58,8 +58,8 @@ import jsonschema
 import jsonschema.exceptions
 
 from mockviking import __version__
-from mockviking.domain.errors import CODE_TO_STATUS
 from mockviking.contract.spec import Contract, SpecError, default_spec_path, load_contract
+from mockviking.web.errors import STATUS as CODE_TO_STATUS
 
 #: Phases in report order, with their titles.
 PHASES: dict[str, str] = {

@@ -2,7 +2,7 @@
 
 Loading checks the document hard (YAML, OpenAPI version, operation ids, every schema, every
 ``$ref``), so a broken contract stops start-up with a message naming the place, instead of
-surfacing as odd behaviour at request time. No Flask here.
+surfacing as odd behaviour at request time.
 """
 
 from __future__ import annotations
@@ -84,11 +84,6 @@ class Operation:
     telemetry_operation: str | None = None
     #: The body may also be sent as YAML (the control API's fixture upload).
     yaml_body: bool = False
-
-    @property
-    def flask_rule(self) -> str:
-        """The path with ``{name}`` turned into Flask's ``<name>``."""
-        return re.sub(r"\{([^}/]+)\}", r"<\1>", self.path)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -19,7 +19,6 @@ and overview. The rules (one memory per match, per message part of text):
 Token usage: ``prompt_tokens`` is the archived messages' estimate plus 100 per call of
 overhead; ``completion_tokens`` is 20 per memory plus the overview's estimate; ``total`` is
 their sum; ``cached`` and ``reasoning`` stay 0. Embedding tokens are the memories' estimate.
-No Flask here.
 """
 
 from __future__ import annotations
@@ -29,9 +28,9 @@ import re
 import typing as t
 
 from mockviking.domain.messages import Message
+from mockviking.domain.models import MEMORY_CATEGORIES
 from mockviking.domain.tokens import estimate_text_tokens
 
-CATEGORIES = ("profile", "preferences", "entities", "events", "cases", "patterns", "tools", "skills")
 PROMPT_OVERHEAD = 100
 TOKENS_PER_MEMORY = 20
 
@@ -98,7 +97,7 @@ def extract(messages: t.Sequence[Message], overview: str) -> Extraction:
                 if part.get("skill_uri"):
                     remember("skills", str(part["skill_uri"]))
 
-    counts = dict.fromkeys(CATEGORIES, 0)
+    counts = dict.fromkeys(MEMORY_CATEGORIES, 0)
     for memory in memories:
         counts[memory.category] += 1
     return Extraction(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import typing as t
 
-from mockviking.domain.errors import ApiError, Shape
+from mockviking.domain.errors import DomainError, RouteError
 from mockviking.domain.tokens import estimate_parts_tokens, estimate_text_tokens
 
 #: Every ``viking://`` scope the real server knows...
@@ -194,9 +194,7 @@ def _image_part(raw: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
     elif isinstance(image, dict):
         url, detail = image.get("url"), image.get("detail")
     if not url or not isinstance(url, str):
-        raise ApiError(
-            "INVALID_ARGUMENT", "image_url part requires a non-empty URL", shape=Shape.ROUTE
-        )
+        raise RouteError("INVALID_ARGUMENT", "image_url part requires a non-empty URL")
     if url.startswith("viking://"):
         check_viking_uri(url)
     image_url: dict[str, t.Any] = {"url": url}
@@ -223,6 +221,6 @@ def check_viking_uri(uri: str) -> None:
             raise invalid_uri(uri, f"Invalid scope '{scope}'. Must be one of: {', '.join(allowed)}")
 
 
-def invalid_uri(uri: str, reason: str) -> ApiError:
-    """400 INVALID_URI in the service envelope, with the URI and the reason in details."""
-    return ApiError("INVALID_URI", f"Invalid URI: {uri} ({reason})", {"uri": uri, "reason": reason})
+def invalid_uri(uri: str, reason: str) -> DomainError:
+    """INVALID_URI from the service layer, with the URI and the reason in details."""
+    return DomainError("INVALID_URI", f"Invalid URI: {uri} ({reason})", {"uri": uri, "reason": reason})

@@ -11,8 +11,7 @@ import dataclasses
 import datetime as dt
 import typing as t
 
-if t.TYPE_CHECKING:
-    from mockviking.domain.store import Owner
+from mockviking.domain.owners import Owner
 
 #: How a commit task finishes: at once, after some polls, after a delay, or when released.
 COMPLETION_MODES = ("immediate", "polls", "delay", "release")
@@ -50,9 +49,23 @@ class CommitScript:
     llm_usage: t.Mapping[str, int] | None = None
 
 
+@dataclasses.dataclass(frozen=True)
+class CommitReport:
+    """What phase 2 of one commit extracted: a completed task's result (the web layer renders it)."""
+
+    session_id: str
+    archive_uri: str
+    #: Memories extracted by this commit, per category.
+    memories: dict[str, int]
+    #: The session's LLM usage after this commit, as the real server reports it.
+    llm_usage: dict[str, int]
+    #: The session's embedding tokens after this commit.
+    embedding_tokens: int
+
+
 @dataclasses.dataclass
 class Task:
-    """A ``session_commit`` task, shaped like the real server's task records."""
+    """A ``session_commit`` task: the fields of the real server's task records."""
 
     task_id: str
     owner: Owner
@@ -65,7 +78,7 @@ class Task:
     status: str = "pending"
     updated: dt.datetime | None = None
     stage: str | None = None
-    result: dict[str, t.Any] | None = None
+    report: CommitReport | None = None
     error: str | None = None
     polls_seen: int = 0
     released: bool = False
@@ -86,30 +99,11 @@ class Task:
             return now >= self.created + dt.timedelta(seconds=self.plan.delay_seconds)
         return self.released
 
-    def finish(self, status: str, now: dt.datetime, *, result: dict[str, t.Any] | None = None,
+    def finish(self, status: str, now: dt.datetime, *, report: CommitReport | None = None,
                error: str | None = None) -> None:
         """Move to a terminal status."""
         self.status = status
         self.stage = status
         self.updated = now
-        self.result = result
+        self.report = report
         self.error = error
-
-    def to_dict(self) -> dict[str, t.Any]:
-        """The real server's task record."""
-        updated = self.updated or self.created
-        return {
-            "task_id": self.task_id,
-            "task_type": self.task_type,
-            "status": self.status,
-            "created_at": self.created.timestamp(),
-            "updated_at": updated.timestamp(),
-            "processing_seconds": (updated - self.created).total_seconds() if self.terminal else None,
-            "resource_id": self.resource_id,
-            "meta": {},
-            "stage": self.stage,
-            "result": self.result,
-            "error": self.error,
-            "created_at_iso": self.created.isoformat(),
-            "updated_at_iso": updated.isoformat(),
-        }

@@ -6,6 +6,10 @@ import dataclasses
 import importlib.resources
 from pathlib import Path
 
+#: Where the control API (``spec/control.yaml``) lives: requests under it are mockviking's
+#: own, never OpenViking's, so they are neither faulted nor checked against its contract.
+CONTROL_PREFIX = "/_mockviking"
+
 
 def default_fixture_path() -> Path:
     """The bundled fixtures (``fixtures/default.yaml`` in the repository)."""

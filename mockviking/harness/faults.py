@@ -2,7 +2,7 @@
 
 A rule matches on method, path pattern and (optionally) identity; it fires on the next N
 matches, after skipping some, or with a probability drawn from its own seeded generator,
-so a flaky-network test fails the same way on every run. No Flask here.
+so a flaky-network test fails the same way on every run.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import random
 import threading
 import typing as t
 
-from mockviking.domain.errors import CODE_TO_STATUS
+from mockviking.domain.errors import ERROR_CODES
 
 ACTIONS = ("error", "drop", "malformed")
 
@@ -52,8 +52,8 @@ class FaultRule:
             raise ValueError(f"a fault rule takes one action, got {', '.join(actions)}")
         if not actions and not self.delay_ms and self.delay_max_ms is None:
             raise ValueError("a fault rule needs an action (error, drop, malformed) or a delay")
-        if self.error is not None and self.error not in CODE_TO_STATUS:
-            raise ValueError(f"unknown error code {self.error!r}; use one of {', '.join(CODE_TO_STATUS)}")
+        if self.error is not None and self.error not in ERROR_CODES:
+            raise ValueError(f"unknown error code {self.error!r}; use one of {', '.join(ERROR_CODES)}")
         if self.delay_max_ms is not None and self.delay_max_ms < self.delay_ms:
             raise ValueError("delay_max_ms must not be below delay_ms")
         if not 0.0 <= self.probability <= 1.0:
@@ -92,11 +92,6 @@ class Fault:
     delay_seconds: float
     error: str | None
     message: str | None
-
-    @property
-    def status(self) -> int:
-        """The HTTP status of an error fault."""
-        return CODE_TO_STATUS[self.error] if self.error else 200
 
 
 class FaultSet:

@@ -16,13 +16,15 @@ import referencing
 import referencing.jsonschema
 import yaml
 
-from mockviking.web.auth import identifier_problem
-from mockviking.domain.errors import ApiError
-from mockviking.domain.messages import drafts_from_request
 from mockviking.contract.spec import SPEC_URI, Contract, DataLoader
-from mockviking.domain.store import Owner, SessionStore
+from mockviking.contract.translation import translate
+from mockviking.domain.errors import DomainError
+from mockviking.domain.messages import drafts_from_request
+from mockviking.domain.models import LLM_USAGE_KEYS
+from mockviking.domain.owners import Owner
+from mockviking.domain.rules import identifier_problem
+from mockviking.domain.store import SessionStore
 from mockviking.domain.tasks import CommitScript, TaskPlan
-from mockviking.contract.validation import translate
 
 _SCHEMA_URI = "urn:mockviking:fixtures"
 _INT = {"type": "integer", "minimum": 0}
@@ -97,12 +99,7 @@ FIXTURE_SCHEMA: dict[str, t.Any] = {
             "type": "object",
             "additionalProperties": False,
             "properties": {
-                key: _INT
-                for key in (
-                    "prompt_tokens", "completion_tokens", "total_tokens",
-                    "cached_tokens", "reasoning_tokens",
-                )
-            },
+key: _INT for key in LLM_USAGE_KEYS},
         },
         "counters": {
             "type": "object",
@@ -214,7 +211,7 @@ def _apply_account(store: SessionStore, account: t.Mapping[str, t.Any], name: st
                 store.create_user(account_id, user["user_id"], "admin", key=user.get("key"))
             else:
                 store.create_user(account_id, user["user_id"], user.get("role", "user"), key=user.get("key"))
-        except ApiError as exc:
+        except DomainError as exc:
             raise FixtureError(f"{name}: user {user['user_id']!r}: {exc.message}") from exc
         except ValueError as exc:
             raise FixtureError(f"{name}: user {user['user_id']!r}: {exc}") from exc
@@ -227,14 +224,14 @@ def _apply_session(store: SessionStore, record: t.Mapping[str, t.Any], name: str
         for index, message in enumerate(record.get("messages", [])):
             try:
                 store.add_messages(owner, record["session_id"], drafts_from_request(message))
-            except ApiError as exc:
+            except DomainError as exc:
                 raise FixtureError(f"{name}: messages.{index}: {exc.message}") from exc
         counters = record.get("counters")
         if counters:
             store.set_counters(owner, record["session_id"], **counters)
         if "next_commit" in record:
             store.script_next_commit(owner, record["session_id"], CommitScript(**record["next_commit"]))
-    except ApiError as exc:
+    except DomainError as exc:
         raise FixtureError(f"{name}: {exc.message}") from exc
 
 

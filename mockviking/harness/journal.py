@@ -1,7 +1,7 @@
 """The request journal: what clients sent and got, bounded, with credentials redacted.
 
 Tests assert on it ("did my code add exactly two messages?"), and its failure messages
-show the near misses, because "not called" is rarely the whole story. No Flask here.
+show the near misses, because "not called" is rarely the whole story.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ import functools
 import json
 import threading
 import typing as t
+
+from mockviking.harness.config import CONTROL_PREFIX
 
 #: Headers whose values never enter the journal.
 SECRET_HEADERS = frozenset({"x-api-key", "authorization", "x-mockviking-control-token", "cookie"})
@@ -203,7 +205,7 @@ class RequestFilter:
 
     def matches(self, entry: RecordedRequest) -> bool:
         """Whether the entry fits."""
-        if not self.include_control and entry.path.startswith("/_mockviking"):
+        if not self.include_control and entry.path.startswith(CONTROL_PREFIX):
             return False
         checks = (
             (self.method, lambda v: entry.method == v.upper()),

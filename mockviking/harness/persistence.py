@@ -17,8 +17,8 @@ import tempfile
 import threading
 from pathlib import Path
 
-from mockviking.harness import snapshot
 from mockviking.domain.store import SessionStore
+from mockviking.harness import snapshot
 
 
 class StateFileError(Exception):

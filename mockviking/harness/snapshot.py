@@ -2,7 +2,9 @@
 
 Used by the control API's export and import, so a test suite in any language can save a
 state and start from it again. The document carries everything: keys, sessions with their
-live and archived messages, counters, tasks and the task plan. No Flask here.
+live and archived messages, counters, tasks and the task plan.
+A document names its format version; version 1 documents (mockviking before the commit
+report was a record of its own) are still read.
 """
 
 from __future__ import annotations
@@ -11,12 +13,18 @@ import dataclasses
 import datetime as dt
 import typing as t
 
+from mockviking.domain.errors import DomainError
 from mockviking.domain.messages import Message
-from mockviking.domain.store import Archive, Owner, Session, SessionStore, UserRecord, _State
-from mockviking.domain.tasks import CommitScript, Task, TaskPlan
+from mockviking.domain.models import Archive, Session, State
+from mockviking.domain.owners import Owner, UserRecord
+from mockviking.domain.rules import check_session_id, identifier_problem
+from mockviking.domain.store import SessionStore
+from mockviking.domain.tasks import CommitReport, CommitScript, Task, TaskPlan
 
 FORMAT = "mockviking-state"
-VERSION = 1
+VERSION = 2
+#: Versions this module reads: 1 kept a completed task's answer (``result``), 2 its report.
+READABLE_VERSIONS = (1, 2)
 
 _SESSION_FIELDS = (
     "created_at", "updated_at", "total_message_count", "commit_count", "memories_extracted",
@@ -99,27 +107,58 @@ def _task_out(task: Task) -> dict[str, t.Any]:
         "task_type": task.task_type,
         "status": task.status,
         "stage": task.stage,
-        "result": task.result,
+        "report": dataclasses.asdict(task.report) if task.report else None,
         "error": task.error,
         "polls_seen": task.polls_seen,
         "released": task.released,
     }
 
 
-def _state_in(document: t.Any) -> _State:
+def _report_in(data: t.Mapping[str, t.Any], version: int) -> CommitReport | None:
+    """A task's commit report; version 1 kept the rendered answer, whose fields it repeats."""
+    if version >= 2:
+        report = data["report"]
+        return CommitReport(**report) if report else None
+    result = data.get("result")
+    if not result:
+        return None
+    memories = {k: v for k, v in result["memories_extracted"].items() if k != "total"}
+    usage = result["token_usage"]
+    return CommitReport(result["session_id"], result["archive_uri"], memories, dict(usage["llm"]),
+                        usage["embedding"]["total_tokens"])
+
+
+def _check_ids(account_id: str, user_id: str | None = None, session_id: str | None = None) -> None:
+    """Refuse ids the API would refuse: an imported state obeys the same storage rules."""
+    for value, field in ((account_id, "account_id"), (user_id, "user_id")):
+        problem = identifier_problem(value, field) if value is not None else None
+        if problem:
+            raise SnapshotError(f"{field} {value!r}: {problem}")
+    if session_id is not None:
+        try:
+            check_session_id(session_id, user_id or "default")
+        except DomainError as exc:
+            raise SnapshotError(f"session_id {session_id!r}: {exc.message}") from exc
+
+
+def _state_in(document: t.Any) -> State:
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise SnapshotError(f"not a {FORMAT} document (its 'format' must be {FORMAT!r})")
-    if document.get("version") != VERSION:
-        raise SnapshotError(f"unsupported {FORMAT} version {document.get('version')!r}; this is version {VERSION}")
-    state = _State(root_key=document.get("root_key"))
+    version = document.get("version")
+    if version not in READABLE_VERSIONS:
+        raise SnapshotError(f"unsupported {FORMAT} version {version!r}; this reads versions 1 and {VERSION}")
+    state = State(root_key=document.get("root_key"))
     state.accounts = {}
     for account in document["accounts"]:
+        _check_ids(account["account_id"])
         state.accounts[account["account_id"]] = account["created_at"]
         for user in account["users"]:
+            _check_ids(account["account_id"], user["user_id"])
             record = UserRecord(account["account_id"], user["user_id"], user["role"], user["key"])
             state.users[(record.account_id, record.user_id)] = record
             state.keys[record.key] = record
     for data in document["sessions"]:
+        _check_ids(data["account_id"], data["user_id"], data["session_id"])
         owner = Owner(data["account_id"], data["user_id"])
         session = Session(data["session_id"], owner, data["created_at"], data["updated_at"],
                           dt.datetime.fromisoformat(data["mod_time"]))
@@ -142,7 +181,7 @@ def _state_in(document: t.Any) -> _State:
             created=dt.datetime.fromisoformat(data["created"]), plan=TaskPlan(**data["plan"]),
             script=CommitScript(**data["script"]), task_type=data["task_type"], status=data["status"],
             updated=dt.datetime.fromisoformat(data["updated"]) if data["updated"] else None,
-            stage=data["stage"], result=data["result"], error=data["error"],
+            stage=data["stage"], report=_report_in(data, version), error=data["error"],
             polls_seen=data["polls_seen"], released=data["released"],
         )
         state.tasks[task.task_id] = task

@@ -54,19 +54,6 @@ def granian_available() -> bool:
     return True
 
 
-def listen_address(host: str, port: int) -> tuple[str, int]:
-    """The address to bind (an IP) and the port, a free one for ``port=0``.
-
-    Binding here first also turns a busy port into an ``OSError`` before anything starts,
-    since granian's worker would otherwise fail on its own, with only a log line.
-    """
-    family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-    with socket.socket(family, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(address)
-        return str(address[0]), int(sock.getsockname()[1])
-
-
 def serve_on_granian(
     app: Flask,
     host: str,

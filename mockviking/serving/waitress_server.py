@@ -3,66 +3,26 @@
 waitress is a production WSGI server, pure Python, and binds port 0 then reports the real
 port, so no port is ever guessed. It serves inside the calling process, which is what the
 pytest plugin needs, and ``mockviking serve --server waitress`` (the default on Windows);
-``serve`` otherwise runs on granian (``granian_serving.py``). Werkzeug's development server
+``serve`` otherwise runs on granian (``granian_server.py``). Werkzeug's development server
 is never used.
 """
 
 from __future__ import annotations
 
 import contextlib
-import gc
 import logging
 import signal
 import threading
 import types
 import typing as t
 
+from mockviking.serving.addresses import http_url
+
 if t.TYPE_CHECKING:
     from flask import Flask
 
 
-# waitress warns "Task queue depth is N" whenever every thread is busy: under a load test that
-# is thousands of lines of noise, and not a problem of the mock's.
-logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-
-
-#: Collect the middle generation after every 3 young collections (Python's default is 10).
-MIDDLE_GENERATION_EVERY = 3
-
-
-def tune_interpreter() -> None:
-    """Garbage-collector settings for a process that serves mockviking and nothing else.
-
-    mockviking keeps everything it is sent, and each collection walks every object of its
-    generations: with thousands of messages stored a second, the pauses of Python's default
-    settings showed up as latency spikes (the middle generation took 1.5-2 ms every ~1,500
-    requests, a full collection 20-40 ms). So what start-up built, and whatever survives a
-    collection of the middle generation, is frozen: later collections walk only what is
-    new, and the oldest generation stays empty. The middle generation is collected more
-    often, in smaller steps (0.4 ms). The stored state holds no reference cycles
-    (``tests/unit/test_tuning.py`` checks), so frozen state never becomes cyclic garbage;
-    what a request in flight holds at a freeze may (measured: 38 objects in 60,000 mixed
-    requests, 1,465 in 40,000 failing ones). Used by ``mockviking serve``, never inside a
-    test process, whose interpreter belongs to its user.
-    """
-    gc.freeze()
-    young, _, old = gc.get_threshold()
-    gc.set_threshold(young, MIDDLE_GENERATION_EVERY, old)
-    if _freeze_survivors not in gc.callbacks:
-        gc.callbacks.append(_freeze_survivors)
-
-
-def _freeze_survivors(phase: str, info: dict[str, int]) -> None:
-    if phase == "stop" and info.get("generation", 0) >= 1:
-        gc.freeze()
-
-
-def http_url(host: str, port: int) -> str:
-    """The base URL of a server on ``host:port``, e.g. ``http://127.0.0.1:1933`` (IPv6 in brackets)."""
-    return f"http://{f'[{host}]' if ':' in host else host}:{port}"
-
-
-class ServerError(Exception):
+class ServingError(Exception):
     """The server was used out of order (started twice, stopped before starting)."""
 
 
@@ -72,6 +32,11 @@ class MockVikingServer:
     def __init__(self, app: Flask, host: str = "127.0.0.1", port: int = 0, *, threads: int = 8) -> None:
         self.app = app
         from waitress.server import create_server  # here: `serve` on granian never needs it
+
+        # waitress warns "Task queue depth is N" whenever every thread is busy: under a load
+        # test that is thousands of lines of noise, not a problem of the mock's. Set when a
+        # server is made, not when this module is imported.
+        logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 
         self._server: t.Any = create_server(
             app, host=host, port=port, threads=threads, ident="mockviking",
@@ -117,7 +82,7 @@ class MockVikingServer:
     def start(self) -> None:
         """Serve on a daemon thread."""
         if self._thread is not None:
-            raise ServerError("the server is already running")
+            raise ServingError("the server is already running")
         self._thread = threading.Thread(target=self._run_quietly, name="mockviking-server", daemon=True)
         self._thread.start()
 
@@ -129,7 +94,7 @@ class MockVikingServer:
     def stop(self) -> None:
         """Stop the server started by :meth:`start`: finish requests in flight, then close."""
         if self._thread is None:
-            raise ServerError("the server is not running")
+            raise ServingError("the server is not running")
         # Let the worker threads finish what they are doing while the loop still runs...
         self._server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
 

@@ -2,20 +2,21 @@
 
 In api_key mode (a root key or any user key configured) every non-public route needs a key
 in ``X-API-Key`` or ``Authorization: Bearer``; in dev mode identity comes from the
-``X-OpenViking-Account`` / ``X-OpenViking-User`` headers. No Flask here.
+``X-OpenViking-Account`` / ``X-OpenViking-User`` headers. Each app has its own
+:class:`Authenticator`, so nothing about callers is kept process-wide.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-import re
 import typing as t
 
-from mockviking.domain.errors import ApiError
-from mockviking.domain.store import Owner, SessionStore
-
-_IDENTIFIER = re.compile(r"^[a-zA-Z0-9_.@-]+$")
+from mockviking.contract.validation import HeaderSource
+from mockviking.domain.errors import DomainError
+from mockviking.domain.owners import Owner
+from mockviking.domain.rules import check_identifier
+from mockviking.domain.store import SessionStore
 
 MISSING_KEY = "Missing API Key when resolving identity."
 INVALID_KEY = "Invalid API key"
@@ -27,14 +28,6 @@ ROOT_ON_TENANT = (
     "ROOT API keys cannot access tenant-scoped data APIs in api_key mode. Use a user/admin "
     "API key for data access, or trusted mode for upstream identity assertion."
 )
-
-
-class HeaderSource(t.Protocol):
-    """Request headers, looked up case-insensitively (a dict or werkzeug's ``Headers``)."""
-
-    def get(self, key: str, default: str) -> str:
-        """The header's value, or ``default``."""
-        ...
 
 
 class EnvironHeaders:
@@ -87,85 +80,76 @@ def extract_key(headers: HeaderSource) -> str | None:
     return None
 
 
-def authenticate(store: SessionStore, access: str, headers: HeaderSource) -> Identity | None:
-    """Resolve the caller for a route of the given access level, or raise the real error.
+class Authenticator:
+    """Resolves callers against one store's keys and mode."""
 
-    ``public`` routes need no key: they get ``None`` when none is sent, and still a 401 for
-    a key the server does not know.
-    """
-    agent = (
-        headers.get("X-OpenViking-Agent", "").strip()
-        or headers.get("X-OpenViking-Actor-Peer", "").strip()
-        or "default"
-    )
-    key = extract_key(headers)
-    if store.auth_mode == "dev":
-        if access == "admin":
-            raise ApiError("PERMISSION_DENIED", DEV_MODE_ADMIN)
-        if access == "public" and key is None:
-            return None
-        # Dev mode ignores keys: the caller is whoever the identity headers say.
-        return _dev_identity(headers.get("X-OpenViking-Account", ""), headers.get("X-OpenViking-User", ""), agent)
+    #: Dev-mode callers already checked, kept per raw headers (bounded: emptied when full).
+    DEV_CACHE_MAX = 1024
 
-    if key is None:
-        if access == "public":
-            return None
-        raise ApiError("UNAUTHENTICATED", MISSING_KEY)
-    if store.root_key is not None and key == store.root_key:
-        if access == "tenant":
-            raise ApiError("PERMISSION_DENIED", ROOT_ON_TENANT)
-        return Identity("default", "default", "root", agent)
-    record = store.resolve_key(key)
-    if record is None:
-        raise ApiError("UNAUTHENTICATED", INVALID_KEY)
-    return Identity(record.account_id, record.user_id, record.role, agent)
+    def __init__(self, store: SessionStore) -> None:
+        self.store = store
+        self._dev: dict[tuple[str, str, str], Identity] = {}
 
+    def authenticate(self, access: str, headers: HeaderSource) -> Identity | None:
+        """Resolve the caller for a route of the given access level, or raise the real error.
 
-#: Dev-mode callers already checked, by their raw headers: a client sends the same few on
-#: every request. Bounded: emptied when full.
-_DEV_IDENTITIES: dict[tuple[str, str, str], Identity] = {}
-_DEV_IDENTITIES_MAX = 1024
-
-
-def _dev_identity(account: str, user: str, agent: str) -> Identity:
-    cached = _DEV_IDENTITIES.get((account, user, agent))
-    if cached is not None:
-        return cached
-    account_id = account.strip() or "default"
-    check_identifier(account_id, "account_id")
-    user_id = user.strip() or "default"
-    check_identifier(user_id, "user_id")
-    identity = Identity(account_id, user_id, "root", agent)
-    if len(_DEV_IDENTITIES) >= _DEV_IDENTITIES_MAX:
-        _DEV_IDENTITIES.clear()
-    _DEV_IDENTITIES[(account, user, agent)] = identity
-    return identity
-
-
-def check_identifier(value: str, field: str) -> None:
-    """Refuse an account or user id the real server would refuse (400 INVALID_ARGUMENT)."""
-    reason = identifier_problem(value, field)
-    if reason is not None:
-        raise ApiError("INVALID_ARGUMENT", reason)
-
-
-def identifier_problem(value: str, field: str) -> str | None:
-    """Why ``value`` is not a valid account or user id (the real server's words), or ``None``."""
-    if field == "account_id" and value.startswith("_"):
-        return "account_id cannot start with underscore _."
-    if not _IDENTIFIER.match(value) or value in (".", "..") or value.count("@") > 1:
-        return f"{field} must be alpha_numeric string."
-    return None
-
-
-def peek_identity(store: SessionStore, headers: HeaderSource) -> Identity | None:
-    """Who the caller seems to be, without raising: fault rules match on it before auth."""
-    if store.auth_mode == "dev":
-        return Identity(
-            headers.get("X-OpenViking-Account", "").strip() or "default",
-            headers.get("X-OpenViking-User", "").strip() or "default",
-            "root",
+        ``public`` routes need no key: they get ``None`` when none is sent, and still a 401 for
+        a key the server does not know.
+        """
+        store = self.store
+        agent = (
+            headers.get("X-OpenViking-Agent", "").strip()
+            or headers.get("X-OpenViking-Actor-Peer", "").strip()
+            or "default"
         )
-    key = extract_key(headers)
-    record = store.resolve_key(key) if key else None
-    return Identity(record.account_id, record.user_id, record.role) if record else None
+        key = extract_key(headers)
+        if store.auth_mode == "dev":
+            if access == "admin":
+                raise DomainError("PERMISSION_DENIED", DEV_MODE_ADMIN)
+            if access == "public" and key is None:
+                return None
+            # Dev mode ignores keys: the caller is whoever the identity headers say.
+            return self._dev_identity(
+                headers.get("X-OpenViking-Account", ""), headers.get("X-OpenViking-User", ""), agent
+            )
+
+        if key is None:
+            if access == "public":
+                return None
+            raise DomainError("UNAUTHENTICATED", MISSING_KEY)
+        if store.root_key is not None and key == store.root_key:
+            if access == "tenant":
+                raise DomainError("PERMISSION_DENIED", ROOT_ON_TENANT)
+            return Identity("default", "default", "root", agent)
+        record = store.resolve_key(key)
+        if record is None:
+            raise DomainError("UNAUTHENTICATED", INVALID_KEY)
+        return Identity(record.account_id, record.user_id, record.role, agent)
+
+    def _dev_identity(self, account: str, user: str, agent: str) -> Identity:
+        # A client sends the same few identity headers on every request: check them once.
+        cached = self._dev.get((account, user, agent))
+        if cached is not None:
+            return cached
+        account_id = account.strip() or "default"
+        check_identifier(account_id, "account_id")
+        user_id = user.strip() or "default"
+        check_identifier(user_id, "user_id")
+        identity = Identity(account_id, user_id, "root", agent)
+        if len(self._dev) >= self.DEV_CACHE_MAX:
+            self._dev.clear()
+        self._dev[(account, user, agent)] = identity
+        return identity
+
+    def peek(self, headers: HeaderSource) -> Identity | None:
+        """Who the caller seems to be, without raising: fault rules match on it before auth."""
+        store = self.store
+        if store.auth_mode == "dev":
+            return Identity(
+                headers.get("X-OpenViking-Account", "").strip() or "default",
+                headers.get("X-OpenViking-User", "").strip() or "default",
+                "root",
+            )
+        key = extract_key(headers)
+        record = store.resolve_key(key) if key else None
+        return Identity(record.account_id, record.user_id, record.role) if record else None

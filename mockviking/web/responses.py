@@ -1,7 +1,8 @@
-"""The one place where errors become responses, and where every response gets its headers.
+"""Where errors become responses (through the table of ``web.errors``), and where every
+response gets its headers.
 
-Three handlers cover everything: mockviking's own :class:`ApiError`, werkzeug's HTTP errors
-(unknown route, wrong method, body too large) and any other exception (a 500 in the
+Three handlers cover everything: the domain's and the contract's errors, werkzeug's HTTP
+errors (unknown route, wrong method, body too large) and any other exception (a 500 in the
 envelope, recorded so tests can see it). No request ever gets an HTML page.
 """
 
@@ -17,28 +18,16 @@ import typing as t
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
-from mockviking.domain.errors import ApiError, Shape
-from mockviking.web.lean import LeanResponse
+from mockviking.domain.errors import DomainError
+from mockviking.harness.config import CONTROL_PREFIX
 from mockviking.harness.violations import Violation, ViolationLog
+from mockviking.web.errors import INTERNAL_ERROR_BODY, HttpError, envelope, framework_code, headers_of, status_of
+from mockviking.web.lean import LeanResponse
 
 log = logging.getLogger("mockviking")
 
 _MAX_RECORDED_ERRORS = 100
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:/-]{1,128}$")
-
-#: Framework statuses to error codes, as the real server maps Starlette's HTTP errors.
-_FRAMEWORK_CODES = {
-    400: "INVALID_ARGUMENT",
-    401: "UNAUTHENTICATED",
-    403: "PERMISSION_DENIED",
-    404: "NOT_FOUND",
-    409: "CONFLICT",
-    429: "RESOURCE_EXHAUSTED",
-    502: "UNAVAILABLE",
-    503: "UNAVAILABLE",
-    504: "DEADLINE_EXCEEDED",
-}
-
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
@@ -67,15 +56,15 @@ def json_response(body: t.Any, status: int = 200, headers: t.Mapping[str, str] |
     return response
 
 
-def error_response(error: ApiError) -> Response:
-    """The envelope of an :class:`ApiError` with its status."""
-    return json_response(error.envelope(), error.status, error.headers)
+def error_response(error: DomainError) -> Response:
+    """An error's envelope with its status and headers."""
+    return json_response(envelope(error), status_of(error), headers_of(error))
 
 
-def framework_error(exc: HTTPException) -> ApiError:
+def framework_error(exc: HTTPException) -> HttpError:
     """A werkzeug HTTP error (route miss, wrong method...) in the real server's terms."""
     status = exc.code or 500
-    code = _FRAMEWORK_CODES.get(status, "INTERNAL" if status >= 500 else "UNKNOWN")
+    code = framework_code(status)
     headers: dict[str, str] = {}
     details = None
     if status == 413:
@@ -84,12 +73,12 @@ def framework_error(exc: HTTPException) -> ApiError:
         413: "Request body is too large: send at most "
         f"{request.max_content_length} bytes",
     }.get(status, exc.name)
-    return ApiError(code, message, details, shape=Shape.ROUTE, status=status, headers=headers)
+    return HttpError(code, message, details, status=status, headers=headers)
 
 
 def record_route_violation(log: ViolationLog, rule: str, allow: str = "") -> None:
     """Note a request for a route or method the contract does not have."""
-    if request.path.startswith("/_mockviking"):
+    if request.path.startswith(CONTROL_PREFIX):
         return  # the control API is mockviking's own, not part of the OpenViking contract
     if rule == "unknown_route":
         message = f"{request.method} {request.path} matches no route of the contract"
@@ -145,9 +134,9 @@ def install(app: Flask, recorded: list[BaseException], violations: ViolationLog)
     """
     app.wsgi_app = RequestStamp(app.wsgi_app)  # type: ignore[method-assign]
 
-    @app.errorhandler(ApiError)
-    def _api_error(exc: ApiError) -> Response:
-        if exc.status >= 500 and exc.code != "UNIMPLEMENTED":
+    @app.errorhandler(DomainError)
+    def _domain_error(exc: DomainError) -> Response:
+        if status_of(exc) >= 500 and exc.code != "UNIMPLEMENTED" and "fault" not in g:
             log.error("%s %s -> %s %s", request.method, request.path, exc.code, exc.message)
         return error_response(exc)
 
@@ -171,16 +160,7 @@ def install(app: Flask, recorded: list[BaseException], violations: ViolationLog)
         log.exception("unhandled error on %s %s", request.method, request.path)
         if len(recorded) < _MAX_RECORDED_ERRORS:
             recorded.append(exc)
-        return json_response(
-            {
-                "status": "error",
-                "result": None,
-                "error": {"code": "INTERNAL", "message": "Internal server error", "details": None},
-                "telemetry": None,
-                "profile": None,
-            },
-            500,
-        )
+        return json_response(INTERNAL_ERROR_BODY, 500)
 
 
 def _slash_redirect(app: Flask) -> Response | None:

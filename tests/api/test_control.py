@@ -63,7 +63,7 @@ def test_state_round_trip(client: FlaskClient, contract: t.Any) -> None:
     assert client.post("/api/v1/sessions/c/commit", headers=ALICE, json={}).status_code == 200
     exported = ok(client.get("/_mockviking/state"))
     assert exported["format"] == "mockviking-state"
-    assert exported["version"] == 1
+    assert exported["version"] == 2
     other = create_app(Config(fixtures=()), contract=contract).test_client()
     ok(other.put("/_mockviking/state", json=exported))
     assert ok(other.get("/_mockviking/state")) == exported

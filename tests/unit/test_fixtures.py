@@ -9,7 +9,8 @@ import pytest
 from mockviking.harness.config import default_fixture_path
 from mockviking.harness.fixtures import FixtureError, load_fixture, load_into
 from mockviking.contract.spec import Contract, load_contract
-from mockviking.domain.store import Owner, SessionStore
+from mockviking.domain.owners import Owner
+from mockviking.domain.store import SessionStore
 
 
 @pytest.fixture(scope="module")

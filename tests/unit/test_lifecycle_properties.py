@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from mockviking.domain.extractor import extract
 from mockviking.domain.messages import drafts_from_request
-from mockviking.domain.store import Owner, SessionStore
+from mockviking.domain.owners import Owner
+from mockviking.domain.store import SessionStore
 from mockviking.domain.tasks import CommitScript, TaskPlan
 
 OWNER = Owner("acme", "alice")
@@ -40,7 +41,7 @@ def test_counters_and_archives_stay_consistent(steps: list[tuple[str, object]], 
         else:
             retention = {"retention_mode": "turn_budget", "keep_recent_turn_count": arg} if kind == "turns" else None
             result = store.commit(OWNER, "s", 0 if kind == "turns" else int(arg), retention=retention)  # type: ignore[call-overload]
-            accepted += result["status"] == "accepted"
+            accepted += result.accepted
             assert store.get_session(OWNER, "s").pending_tokens == 0  # type: ignore[union-attr]
         session = store.get_session(OWNER, "s")
         assert session is not None
@@ -113,5 +114,5 @@ def test_scripted_commit_applies_once() -> None:
     first = store.commit(OWNER, "s")
     store.add_messages(OWNER, "s", drafts(["b"]))
     second = store.commit(OWNER, "s")
-    assert store.get_task(first["task_id"], OWNER).status == "failed"  # type: ignore[union-attr]
-    assert store.get_task(second["task_id"], OWNER).status == "completed"  # type: ignore[union-attr]
+    assert store.get_task(first.task_id or "", OWNER).status == "failed"  # type: ignore[union-attr]
+    assert store.get_task(second.task_id or "", OWNER).status == "completed"  # type: ignore[union-attr]

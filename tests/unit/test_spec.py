@@ -11,7 +11,8 @@ import yaml
 
 from mockviking import Config, create_app
 from mockviking.web.app import bind_operations
-from mockviking.web.handlers.sessions import HANDLERS
+from mockviking.web.app import flask_rule
+from mockviking.web.handlers import HANDLERS
 from mockviking.contract.spec import SpecError, build_contract, default_spec_path, load_contract
 
 
@@ -28,7 +29,7 @@ def test_bundled_contract_loads_and_every_operation_has_a_handler() -> None:
     # An operation without a handler must document the 501 it then answers.
     for op in contract.operations:
         assert op.operation_id in HANDLERS or "501" in op.statuses, op.operation_id
-    assert contract.operation("get_session").flask_rule == "/api/v1/sessions/<session_id>"
+    assert flask_rule(contract.operation("get_session").path) == "/api/v1/sessions/<session_id>"
 
 
 def test_seed_examples_are_valid_against_their_schemas() -> None:

@@ -10,9 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mockviking.domain.errors import ApiError
+from mockviking.domain.errors import DomainError
 from mockviking.domain.messages import drafts_from_request
-from mockviking.domain.store import Owner, SessionStore, message_timestamp, meta_of_message_timestamp, meta_timestamp
+from mockviking.domain.clock import message_timestamp, meta_of_message_timestamp, meta_timestamp
+from mockviking.domain.owners import Owner
+from mockviking.domain.store import SessionStore
 from mockviking.domain.tokens import estimate_parts_tokens
 
 ALICE = Owner("acme", "alice")
@@ -50,7 +52,7 @@ def test_add_messages_creates_and_counts() -> None:
 def test_duplicate_create_is_refused_per_owner() -> None:
     store = SessionStore()
     store.create_session(ALICE, "s1")
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(DomainError) as caught:
         store.create_session(ALICE, "s1")
     assert caught.value.code == "ALREADY_EXISTS"
     assert caught.value.message == "Resource already exists: Session 's1' already exists"
@@ -59,7 +61,7 @@ def test_duplicate_create_is_refused_per_owner() -> None:
 
 def test_delete_missing_session() -> None:
     store = SessionStore()
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(DomainError) as caught:
         store.delete_session(ALICE, "nope")
     assert caught.value.details == {"type": "session", "resource": "nope"}
 
@@ -96,9 +98,9 @@ def test_keys_look_like_the_real_servers_and_resolve() -> None:
     assert record.key.startswith("YWNjdDE.YWxpY2U.")
     assert store.resolve_key(record.key) == record
     assert store.auth_mode == "api_key"
-    with pytest.raises(ApiError, match="Account already exists: acct1"):
+    with pytest.raises(DomainError, match="Account already exists: acct1"):
         store.create_account("acct1", "zed")
-    with pytest.raises(ApiError, match="User already exists: alice"):
+    with pytest.raises(DomainError, match="User already exists: alice"):
         store.create_user("acct1", "alice")
 
 

@@ -8,7 +8,7 @@ import typing as t
 
 from mockviking import create_app
 from mockviking.harness.config import Config
-from mockviking.serving.waitress_server import MIDDLE_GENERATION_EVERY, _freeze_survivors, tune_interpreter
+from mockviking.serving.tuning import MIDDLE_GENERATION_EVERY, _freeze_survivors, tune_interpreter
 
 KEY = {"X-API-Key": "alice-secret-key-0001"}
 

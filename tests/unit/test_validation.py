@@ -6,16 +6,13 @@ import typing as t
 
 import pytest
 
-from mockviking.domain.errors import ApiError
+from mockviking.contract.coercion import coerce_parameter
+from mockviking.contract.decoding import MISSING, decode_body, is_json_media_type
+from mockviking.contract.refusals import RouteRefusal
 from mockviking.contract.spec import Contract, load_contract
-from mockviking.contract.validation import (
-    MISSING,
-    OperationValidator,
-    RequestInvalid,
-    coerce_parameter,
-    decode_body,
-    is_json_media_type,
-)
+from mockviking.contract.translation import RequestInvalid
+from mockviking.contract.validation import OperationValidator
+from mockviking.web.errors import envelope, status_of
 
 NOT_AN_OBJECT = "Input should be a valid dictionary or object to extract fields from"
 
@@ -168,10 +165,10 @@ def test_decode_body_reports_position_of_json_errors() -> None:
 
 @pytest.mark.parametrize("body", [b'{"content":"\xff"}', b"[" * 5000 + b"]" * 5000])
 def test_decode_body_unparseable(body: bytes) -> None:
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(RouteRefusal) as caught:
         decode_body(body, "application/json")
-    assert caught.value.status == 400
-    assert caught.value.envelope() == {
+    assert status_of(caught.value) == 400
+    assert envelope(caught.value) == {
         "status": "error",
         "error": {"code": "INVALID_ARGUMENT", "message": "There was an error parsing the body"},
     }

@@ -1,31 +1,30 @@
 """Handlers of the control API (``spec/control.yaml``): reset, seed, inspect, faults, time.
 
-They act on the harness; ``app.py`` serves them like the OpenViking operations, validated
-against their own contract, which is never mixed into the OpenViking one. No Flask here.
+They act on the harness; ``web.app`` serves them like the OpenViking operations, validated
+against their own contract, which is never mixed into the OpenViking one. What they store
+goes through the store like every other write, so it obeys the same rules as the API.
 """
 
 from __future__ import annotations
 
 import typing as t
 
+from mockviking.domain.clock import parse_timestamp
+from mockviking.domain.errors import DomainError, RouteError
+from mockviking.domain.owners import Owner
+from mockviking.domain.tasks import CommitScript, TaskPlan
 from mockviking.harness import snapshot
-from mockviking.domain.errors import ApiError, Shape
 from mockviking.harness.fixtures import FixtureError, apply_fixture, check_fixture
 from mockviking.harness.journal import RequestFilter
-from mockviking.web.handlers.sessions import Call, Handler, registry
-from mockviking.domain.store import Owner, parse_timestamp
-from mockviking.domain.tasks import CommitScript, TaskPlan
-
-HANDLERS: dict[str, Handler] = {}
-control = registry(HANDLERS)
+from mockviking.web.handlers.registry import Call, control
 
 
 def _done(**extra: t.Any) -> dict[str, t.Any]:
     return {"done": True, **extra}
 
 
-def _bad(message: str) -> ApiError:
-    return ApiError("INVALID_ARGUMENT", message, shape=Shape.ROUTE)
+def _bad(message: str) -> RouteError:
+    return RouteError("INVALID_ARGUMENT", message)
 
 
 @control
@@ -105,7 +104,7 @@ def clear_faults(call: Call) -> dict[str, t.Any]:
 def remove_fault(call: Call) -> dict[str, t.Any]:
     fault_id = call.params["fault_id"]
     if not call.harness.faults.remove(fault_id):
-        raise ApiError("NOT_FOUND", f"Fault rule not found: {fault_id}", shape=Shape.ROUTE)
+        raise RouteError("NOT_FOUND", f"Fault rule not found: {fault_id}")
     return _done()
 
 
@@ -118,7 +117,7 @@ def set_task_plan(call: Call) -> dict[str, t.Any]:
 
 @control
 def release_tasks(call: Call) -> dict[str, t.Any]:
-    body = call.body if isinstance(call.body, dict) else {}
+    body = call.dict_body()
     return _done(released=call.store.release_tasks(body.get("task_id")))
 
 
@@ -134,7 +133,7 @@ def script_next_commit(call: Call) -> dict[str, t.Any]:
 def _clock_state(call: Call) -> dict[str, t.Any]:
     clock = call.harness.clock
     if clock is None:
-        raise ApiError("FAILED_PRECONDITION", "This server's clock cannot be controlled", shape=Shape.ROUTE)
+        raise RouteError("FAILED_PRECONDITION", "This server's clock cannot be controlled")
     return {"now": clock().isoformat(), "frozen": clock.frozen}
 
 
@@ -146,7 +145,7 @@ def get_clock(call: Call) -> dict[str, t.Any]:
 @control
 def freeze_clock(call: Call) -> dict[str, t.Any]:
     state = _clock_state(call)
-    body = call.body if isinstance(call.body, dict) else {}
+    body = call.dict_body()
     at = None
     if body.get("at"):
         try:
@@ -164,9 +163,7 @@ def freeze_clock(call: Call) -> dict[str, t.Any]:
 @control
 def advance_clock(call: Call) -> dict[str, t.Any]:
     _clock_state(call)
-    assert call.harness.clock is not None
-    call.harness.clock.advance(float(call.body["seconds"]))
-    call.store.run_idle_commits()
+    call.store.advance_clock(float(call.body["seconds"]))
     return _clock_state(call)
 
 
@@ -181,7 +178,10 @@ def resume_clock(call: Call) -> dict[str, t.Any]:
 @control
 def provision_key(call: Call) -> dict[str, t.Any]:
     body = call.body
-    key = call.store.user_key(body["account_id"], body["user_id"], body.get("role", "user"))
+    try:
+        key = call.store.user_key(body["account_id"], body["user_id"], body.get("role", "user"))
+    except DomainError as exc:
+        raise _bad(exc.message) from exc
     return {"account_id": body["account_id"], "user_id": body["user_id"], "key": key}
 
 
