@@ -25,7 +25,19 @@ _EXPORTS = {
     "load_contract": "mockviking.contract.spec",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "Config",
+    "Contract",
+    "DomainError",
+    "FixtureError",
+    "Harness",
+    "Owner",
+    "SessionStore",
+    "SpecError",
+    "create_app",
+    "load_contract",
+]
+assert sorted(_EXPORTS) == __all__
 
 if t.TYPE_CHECKING:
     from mockviking.contract.spec import Contract, SpecError, load_contract

@@ -43,5 +43,5 @@ class ServiceRefusal(DomainError):
 
 
 #: Everything the contract layer raises for a bad request.
-Refusal = t.Union[RouteRefusal, ServiceRefusal]
+Refusal: t.TypeAlias = RouteRefusal | ServiceRefusal
 REFUSALS: tuple[type[DomainError], ...] = (RouteRefusal, ServiceRefusal)

@@ -229,8 +229,8 @@ def test_the_same_seed_reproduces_on_an_independent_server(
     mockviking: MockVikingHandle, client_for: t.Callable[[str, str], SyncHTTPClient]
 ) -> None:
     from mockviking import Config, create_app
-    from mockviking.web.app import EXTENSION
     from mockviking.serving.waitress_server import MockVikingServer
+    from mockviking.web.app import EXTENSION
 
     first = failure_indexes(mockviking, client_for("acme", "dana"), seed=42)
     with MockVikingServer(create_app(Config())) as server:

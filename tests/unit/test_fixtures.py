@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from mockviking.harness.config import default_fixture_path
-from mockviking.harness.fixtures import FixtureError, load_fixture, load_into
 from mockviking.contract.spec import Contract, load_contract
 from mockviking.domain.owners import Owner
 from mockviking.domain.store import SessionStore
+from mockviking.harness.config import default_fixture_path
+from mockviking.harness.fixtures import FixtureError, load_fixture, load_into
 
 
 @pytest.fixture(scope="module")

@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from mockviking.web.errors import STATUS
+from mockviking.contract.decoding import nesting_exceeds
 from mockviking.domain.clock import Clock
-from mockviking.harness.faults import FaultSet
-from mockviking.harness.journal import Journal, RecordedRequest, RequestFilter, environ_headers, redact_headers
 from mockviking.domain.messages import drafts_from_request
-from mockviking.harness.persistence import StateFile, StateFileError
 from mockviking.domain.owners import Owner
 from mockviking.domain.store import SessionStore
-from mockviking.contract.decoding import nesting_exceeds
+from mockviking.harness.faults import FaultSet
+from mockviking.harness.journal import Journal, RecordedRequest, RequestFilter, environ_headers, redact_headers
+from mockviking.harness.persistence import StateFile, StateFileError
+from mockviking.web.errors import STATUS
 
 
 def test_clock_freezes_advances_and_resumes() -> None:
@@ -90,7 +90,8 @@ def test_fault_rule_matching_and_counting() -> None:
     fired = [faults.decide("GET", "/api/v1/sessions/s", "default", "bob") for _ in range(3)]
     assert [f is not None for f in fired] == [True, True, False]
     assert fired[0] is not None
-    assert fired[0].error == "UNAVAILABLE" and STATUS[fired[0].error] == 503
+    assert fired[0].error == "UNAVAILABLE"
+    assert STATUS[fired[0].error] == 503
     with pytest.raises(ValueError, match="unknown fault rule field"):
         faults.add(path="/x", error="INTERNAL", fired=3)
 

@@ -10,10 +10,9 @@ import pytest
 import yaml
 
 from mockviking import Config, create_app
-from mockviking.web.app import bind_operations
-from mockviking.web.app import flask_rule
-from mockviking.web.handlers import HANDLERS
 from mockviking.contract.spec import SpecError, build_contract, default_spec_path, load_contract
+from mockviking.web.app import bind_operations, flask_rule
+from mockviking.web.handlers import HANDLERS
 
 
 @pytest.fixture(scope="module")

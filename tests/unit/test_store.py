@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mockviking.domain.clock import message_timestamp, meta_of_message_timestamp, meta_timestamp
 from mockviking.domain.errors import DomainError
 from mockviking.domain.messages import drafts_from_request
-from mockviking.domain.clock import message_timestamp, meta_of_message_timestamp, meta_timestamp
 from mockviking.domain.owners import Owner
 from mockviking.domain.store import SessionStore
 from mockviking.domain.tokens import estimate_parts_tokens
