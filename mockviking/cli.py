@@ -16,9 +16,10 @@ import click
 
 from mockviking import __version__
 from mockviking.contract.spec import SpecError, load_contract
+from mockviking.domain.store import SessionStore
 from mockviking.harness import violations
 from mockviking.harness.config import Config
-from mockviking.harness.fixtures import FixtureError, load_fixture
+from mockviking.harness.fixtures import FixtureError, load_into
 from mockviking.harness.persistence import StateFileError
 from mockviking.serving.addresses import http_url, listen_address
 from mockviking.serving.granian_server import granian_available, serve_on_granian
@@ -46,6 +47,10 @@ class _Commands(click.Group):
 
             return verify
         return super().get_command(ctx, cmd_name)
+
+
+#: The defaults the options show and pass on: they live in :class:`Config` only.
+_DEFAULTS = Config()
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
@@ -76,11 +81,13 @@ def main() -> None:
                    "if it ends in .xml, JSON otherwise (repeatable).")
 @click.option("--state-file", default=None, type=click.Path(dir_okay=False),
               help="Keep the state in this JSON file: restored at start-up, saved after every write.")
-@click.option("--max-body-bytes", default=10 * 1024 * 1024, show_default=True, type=click.IntRange(1),
+@click.option("--max-body-bytes", default=_DEFAULTS.max_body_bytes, show_default=True, type=click.IntRange(1),
               help="Largest request body accepted (larger answers 413).")
-@click.option("--max-sessions-per-user", default=10_000, show_default=True, type=click.IntRange(1),
+@click.option("--max-sessions-per-user", default=_DEFAULTS.max_sessions_per_user, show_default=True,
+              type=click.IntRange(1),
               help="Most sessions one user may own (more answers 429).")
-@click.option("--max-messages-per-user", default=1_000_000, show_default=True, type=click.IntRange(1),
+@click.option("--max-messages-per-user", default=_DEFAULTS.max_messages_per_user, show_default=True,
+              type=click.IntRange(1),
               help="Most messages one user may store (more answers 429).")
 @click.option("--control-token", default=None,
               help="Token the control API (/_mockviking) requires in X-Mockviking-Control-Token. "
@@ -178,11 +185,14 @@ def is_loopback(host: str) -> bool:
 @click.option("--spec", "spec_path", default=None, type=click.Path(dir_okay=False),
               help="Contract to check messages against. Default: the bundled one.")
 def check_fixtures(files: tuple[str, ...], spec_path: str | None) -> None:
-    """Check fixture files without serving; exit 2 naming the first problem."""
+    """Check fixture files without serving; exit 2 naming the first problem.
+
+    The files are loaded into a scratch store in order, as ``serve`` loads them, so a file
+    passes exactly when ``serve`` would start on it.
+    """
     try:
         contract = load_contract(spec_path)
-        for path in files:
-            load_fixture(path, contract)
+        load_into(SessionStore(), files, contract)
     except (SpecError, FixtureError) as exc:
         raise UsageProblem(str(exc)) from exc
     click.echo(f"{len(files)} fixture file(s) OK")

@@ -8,7 +8,7 @@ error, and ``False`` means "ask jsonschema". Generated source rather than nested
 a message is checked with a few inline tests instead of a dozen function calls, and a
 batch holds up to a hundred messages. A schema using any keyword not handled here gets no
 check at all (every request goes to jsonschema), so the fast path can never accept what
-jsonschema would refuse. No Flask here.
+jsonschema would refuse.
 """
 
 from __future__ import annotations
@@ -16,13 +16,10 @@ from __future__ import annotations
 import re
 import typing as t
 
+from mockviking.contract.spec import ANNOTATIONS
+
 Check = t.Callable[[t.Any], bool]
 
-#: Keywords that never make an instance invalid (Draft 2020-12 without a format checker).
-_ANNOTATIONS = frozenset({
-    "description", "title", "default", "examples", "example", "deprecated", "format",
-    "$comment", "readOnly", "writeOnly", "contentMediaType", "contentEncoding",
-})
 _SCALARS = (str, int, float, bool, type(None))
 
 
@@ -164,7 +161,7 @@ class _Generator:
             raise Unsupported(f"schema {schema!r}")
         out: list[str] = []
         for keyword, value in schema.items():
-            if keyword in _ANNOTATIONS or keyword.startswith("x-") or keyword in _COMPANIONS:
+            if keyword in ANNOTATIONS or keyword.startswith("x-") or keyword in _COMPANIONS:
                 continue
             if keyword not in _KNOWN:
                 raise Unsupported(keyword)

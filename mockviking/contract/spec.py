@@ -130,7 +130,11 @@ class Contract:
 
 
 #: Keywords that only annotate: a ``$ref`` beside them can be replaced by its target.
-_ANNOTATIONS = frozenset({"default", "description", "title", "examples", "example", "deprecated"})
+#: Keywords that only annotate a schema: they never make a value valid or invalid.
+ANNOTATIONS = frozenset({
+    "description", "title", "default", "examples", "example", "deprecated", "format",
+    "$comment", "readOnly", "writeOnly", "contentMediaType", "contentEncoding",
+})
 
 
 class _Recursive(Exception):
@@ -149,7 +153,7 @@ def _inline(document: t.Mapping[str, t.Any], node: t.Any, trail: tuple[str, ...]
             raise _Recursive(ref)
         target = _inline(document, _walk(document, ref[1:], "<contract>"), (*trail, ref))
         siblings = {k: _inline(document, v, trail) for k, v in node.items() if k != "$ref"}
-        if set(siblings) <= _ANNOTATIONS:
+        if set(siblings) <= ANNOTATIONS:
             return target
         return {"allOf": [target], **siblings}
     return {key: _inline(document, value, trail) for key, value in node.items()}

@@ -2,7 +2,7 @@
 
 The real server is lenient with parts (an unknown type becomes a text part, a text part
 without text is empty) but strict with URIs; keeping those rules in one place lets the
-HTTP routes and the fixture loader store exactly the same thing. No Flask here.
+HTTP routes and the fixture loader store exactly the same thing.
 """
 
 from __future__ import annotations

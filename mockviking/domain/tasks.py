@@ -2,7 +2,7 @@
 
 The real server runs phase 2 of a commit (memory extraction) as a background task and
 clients poll it. mockviking runs no threads for it: a task advances when it is looked at,
-according to its plan, so tests decide exactly when it finishes. No Flask here.
+according to its plan, so tests decide exactly when it finishes.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 A fixture names accounts (users with keys and roles), sessions (with messages, checked
 against the contract's own ``AddMessageRequest`` schema) and their counters. A bad file
-stops start-up with the file, the record and the reason. No Flask here.
+stops start-up with the file, the record and the reason.
 """
 
 from __future__ import annotations

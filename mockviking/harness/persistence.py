@@ -5,7 +5,7 @@ each successful write is answered, so every acknowledged write survives a ``kill
 file is replaced atomically (write a temporary file, fsync, rename), so a crash leaves the
 old or the new state, never half of one. A file that cannot be read or understood stops
 start-up and is left untouched. Each save writes the whole state: meant for the modest
-states of test runs, not for millions of messages. No Flask here.
+states of test runs, not for millions of messages.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Consumers need to know when their code sends such a request even when it handles the
 error answer gracefully: the mock records each violation (operation, location, rule,
 offending value), the pytest plugin fails the test that caused it, and ``serve --report``
-writes them for CI as JSON or JUnit XML. No Flask here.
+writes them for CI as JSON or JUnit XML.
 """
 
 from __future__ import annotations
