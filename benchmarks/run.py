@@ -623,7 +623,7 @@ def render(report: dict[str, t.Any]) -> str:
             f"| {report['serve_startup_median_s'] * 1000:.0f} ms |")
         add(f"| pytest fixture: create_app + MockVikingServer(port 0) + first 200, fresh interpreter "
             f"(median of {o['startup_runs']}) | {p['fixture_ready_s'] * 1000:.1f} ms |")
-        add(f"| … imports of mockviking.app/server/config before it (paid once per interpreter) "
+        add(f"| … imports of mockviking.web.app/serving/harness.config before it (paid once per interpreter) "
             f"| {p['fixture_import_s'] * 1000:.0f} ms |")
         add(f"| … a second app + server in the same interpreter | {p['fixture_ready_again_s'] * 1000:.1f} ms |")
         add(f"| reset to the default fixtures, `handle.reset()` (median / p99 of {o['reset_runs']}) "

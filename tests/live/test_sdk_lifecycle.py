@@ -3,7 +3,7 @@
 Commit, background task, archive, context, config and automatic commit, against the shared
 ``mockviking serve`` (bundled fixtures: commit tasks complete before the commit answers).
 The expected memory counts and token usage are computed here by hand from the extraction
-rules documented in ``mockviking/extractor.py``, never by calling mockviking's own code.
+rules documented in ``mockviking/domain/extractor.py``, never by calling mockviking's own code.
 Every test uses its own uuid-based session ids.
 """
 
