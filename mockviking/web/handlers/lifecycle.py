@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typing as t
 
-from mockviking.domain.errors import RouteError, session_not_found_route
+from mockviking.domain.errors import DomainError, RouteError, session_not_found_route
 from mockviking.domain.rules import clamp_policy, effective_policy, extraction_config
 from mockviking.web import render
 from mockviking.web.handlers.registry import Call, operation
@@ -49,12 +49,13 @@ def update_session_config(call: Call) -> dict[str, t.Any]:
         changes["auto_commit_policy"] = clamp_policy(policy) if policy is not None else None
     if body.get("memory_extraction_config") is not None:
         changes["memory_extraction_config"] = extraction_config(body["memory_extraction_config"])
-    store, owner = call.store, call.caller.owner
-    with store.lock:
+    try:
+        session = call.store.update_config(call.caller.owner, session_id, **changes)
+    except DomainError as exc:
+        if exc.code != "NOT_FOUND":
+            raise
         # The real server's router looks the session up itself, and words a miss its own way.
-        if store.get_session(owner, session_id) is None:
-            raise session_not_found_route(session_id)
-        session = store.update_config(owner, session_id, **changes)
+        raise session_not_found_route(session_id) from exc
     return {
         "session_id": session_id,
         "auto_commit_policy": effective_policy(session.auto_commit_policy),
