@@ -38,6 +38,7 @@ from flask.signals import appcontext_tearing_down, request_tearing_down
 from flask.wrappers import Request, Response
 from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 from werkzeug.routing import MapAdapter, Rule
+from werkzeug.wsgi import get_content_length
 
 #: How many (host, method, path) outcomes are kept; the oldest goes first.
 MEMO_SIZE = 4096
@@ -198,17 +199,21 @@ def read_body(req: Request, max_bytes: int | None) -> bytes:
     waitress), werkzeug reads to its end but at most ``max_bytes``, and returns a longer body
     silently cut at the limit: a chunked upload over the limit (which carries no
     ``Content-Length`` to refuse it by) then failed as malformed JSON instead of 413. Here
-    one byte more is read, and a body over the limit is refused. Otherwise a plain
+    one byte more is read, and a body over the limit is refused. Otherwise a
     ``Content-Length`` within the limit is read here (exactly that many bytes; fewer means
-    the client went away) and anything else goes to werkzeug.
+    the client went away) and anything else goes to werkzeug. The header is read as
+    werkzeug reads it (``" 5"`` is 5, ``"abc"`` is 0, and a ``Transfer-Encoding`` other than
+    chunked leaves it standing), so the two refuse the same declared lengths.
     """
     environ = req.environ
     length = environ.get("CONTENT_LENGTH")
-    declared = (
-        int(length)
-        if length and length.isascii() and length.isdigit() and "HTTP_TRANSFER_ENCODING" not in environ
-        else None
-    )
+    declared: int | None
+    if length is not None and length.isascii() and length.isdigit() and "HTTP_TRANSFER_ENCODING" not in environ:
+        declared = int(length)  # the usual header, which werkzeug reads the same way
+    else:
+        # werkzeug's own rule for the rest: spaces and tabs stripped, a sign or junk read as
+        # 0, and a Transfer-Encoding only counts if it says chunked.
+        declared = get_content_length(environ)
     if max_bytes == 0 or (declared is not None and max_bytes is not None and declared > max_bytes):
         return req.get_data()  # werkzeug's 413
     stream = environ["wsgi.input"]
