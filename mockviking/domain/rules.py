@@ -105,10 +105,8 @@ def normalize_tags(tags: t.Iterable[str]) -> list[str]:
     return [f"{key}={value}" for key, value in by_key.items()]
 
 
-def extraction_config(raw: t.Mapping[str, t.Any] | None) -> dict[str, t.Any] | None:
+def extraction_config(raw: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
     """A memory extraction config as the real server stores it (only normalised event tags)."""
-    if raw is None:
-        return None
     tags = (raw.get("events") or {}).get("tags") or []
     return {"events": {"tags": normalize_tags(tags)}}
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import typing as t
 
+from mockviking.domain import rules
 from mockviking.domain.accounts import AccountRegistry
 from mockviking.domain.clock import message_timestamp, meta_of_message_timestamp, meta_timestamp
 from mockviking.domain.context import turn_mode_pending
@@ -44,9 +45,9 @@ class SessionBook(AccountRegistry):
         owner: Owner,
         session_id: str | None = None,
         *,
-        memory_policy: dict[str, t.Any] | None = None,
-        auto_commit_policy: dict[str, int] | None = None,
-        memory_extraction_config: dict[str, t.Any] | None = None,
+        memory_policy: t.Mapping[str, t.Any] | None = None,
+        auto_commit_policy: t.Mapping[str, int] | None = None,
+        memory_extraction_config: t.Mapping[str, t.Any] | None = None,
     ) -> Session:
         """A new empty session; an id that exists for this owner is refused."""
         with self._lock:
@@ -65,10 +66,13 @@ class SessionBook(AccountRegistry):
                     {"limit": cap, "resource": "sessions"},
                 )
             session = self._new_session(owner, sid)
-            session.memory_policy = memory_policy
-            session.auto_commit_policy = auto_commit_policy
+            # As the real server stores them: defaults filled in, values clamped, tags normalised.
+            session.memory_policy = rules.memory_policy(memory_policy) if memory_policy is not None else None
+            session.auto_commit_policy = (
+                rules.clamp_policy(auto_commit_policy) if auto_commit_policy is not None else None
+            )
             if memory_extraction_config is not None:
-                session.memory_extraction_config = memory_extraction_config
+                session.memory_extraction_config = rules.extraction_config(memory_extraction_config)
             sessions[sid] = session
             return session
 
@@ -174,7 +178,7 @@ class SessionBook(AccountRegistry):
         session_id: str,
         *,
         auto_commit_policy: t.Mapping[str, int] | None | Keep = KEEP,
-        memory_extraction_config: dict[str, t.Any] | Keep = KEEP,
+        memory_extraction_config: t.Mapping[str, t.Any] | Keep = KEEP,
     ) -> Session:
         """Merge a config change: a policy object merges field by field; ``None`` disables."""
         with self._lock:
@@ -183,9 +187,10 @@ class SessionBook(AccountRegistry):
                 if auto_commit_policy is None:
                     session.auto_commit_policy = None
                 else:
-                    session.auto_commit_policy = {**(session.auto_commit_policy or {}), **auto_commit_policy}
+                    clamped = rules.clamp_policy(auto_commit_policy)
+                    session.auto_commit_policy = {**(session.auto_commit_policy or {}), **clamped}
             if not isinstance(memory_extraction_config, Keep):
-                session.memory_extraction_config = memory_extraction_config
+                session.memory_extraction_config = rules.extraction_config(memory_extraction_config)
             now = self.clock()
             session.updated_at = meta_timestamp(now)
             session.mod_time = now

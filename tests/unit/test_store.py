@@ -155,3 +155,21 @@ ZONES = st.sampled_from([dt.timezone.utc, dt.timezone(dt.timedelta(hours=-5))])
                                      dt.datetime(2026, 1, 1, 0, 0, 0, 999999, tzinfo=dt.timezone.utc)]))
 def test_session_stamp_from_message_stamp(moment: dt.datetime) -> None:
     assert meta_of_message_timestamp(message_timestamp(moment)) == meta_timestamp(moment)
+
+
+def test_the_store_stores_policies_as_the_real_server_does() -> None:
+    """Policies are normalised in the store, so the handle and every other way in get the API's rules."""
+    store = SessionStore()
+    owner = Owner("default", "alice")
+    session = store.create_session(
+        owner, "p",
+        auto_commit_policy={"idle_timeout_seconds": 10**9, "keep_recent_count": -3},
+        memory_policy={"self": {"enabled": "off"}},
+        memory_extraction_config={"events": {"tags": [" Team=Core ", "bad", "team=infra"]}},
+    )
+    assert session.auto_commit_policy == {"idle_timeout_seconds": 604800, "keep_recent_count": 0}
+    assert session.memory_policy == {"self": {"enabled": False}, "peer": {"enabled": True},
+                                     "working_memory": {"enabled": False}}
+    assert session.memory_extraction_config == {"events": {"tags": ["team=infra"]}}
+    store.update_config(owner, "p", auto_commit_policy={"message_count_threshold": 5000})
+    assert session.auto_commit_policy["message_count_threshold"] == 1000

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typing as t
 
 from mockviking.domain.errors import DomainError, RouteError, session_not_found_route
-from mockviking.domain.rules import clamp_policy, effective_policy, extraction_config
+from mockviking.domain.rules import effective_policy
 from mockviking.web import render
 from mockviking.web.handlers.registry import Call, operation
 
@@ -45,10 +45,9 @@ def update_session_config(call: Call) -> dict[str, t.Any]:
     body = call.dict_body()
     changes: dict[str, t.Any] = {}
     if "auto_commit_policy" in body:
-        policy = body["auto_commit_policy"]
-        changes["auto_commit_policy"] = clamp_policy(policy) if policy is not None else None
+        changes["auto_commit_policy"] = body["auto_commit_policy"]
     if body.get("memory_extraction_config") is not None:
-        changes["memory_extraction_config"] = extraction_config(body["memory_extraction_config"])
+        changes["memory_extraction_config"] = body["memory_extraction_config"]
     try:
         session = call.store.update_config(call.caller.owner, session_id, **changes)
     except DomainError as exc:

@@ -6,7 +6,6 @@ import typing as t
 
 from mockviking.domain.errors import session_not_found_route
 from mockviking.domain.messages import MessageDraft, drafts_from_request
-from mockviking.domain.rules import clamp_policy, extraction_config, memory_policy
 from mockviking.web import render
 from mockviking.web.handlers.registry import Call, operation
 
@@ -14,14 +13,12 @@ from mockviking.web.handlers.registry import Call, operation
 @operation
 def create_session(call: Call) -> dict[str, t.Any]:
     body = call.dict_body()
-    policy = body.get("auto_commit_policy")
-    memory = body.get("memory_policy")
     session = call.store.create_session(
         call.caller.owner,
         body.get("session_id") or None,
-        memory_policy=memory_policy(memory) if memory is not None else None,
-        auto_commit_policy=clamp_policy(policy) if policy is not None else None,
-        memory_extraction_config=extraction_config(body.get("memory_extraction_config")),
+        memory_policy=body.get("memory_policy"),
+        auto_commit_policy=body.get("auto_commit_policy"),
+        memory_extraction_config=body.get("memory_extraction_config"),
     )
     return render.session_created(session, call.caller)
 
