@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import typing as t
-from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from mockviking import Config, Contract, create_app, load_contract
+from tests._support import ALICE_KEY, BOB_KEY, CAROL_KEY, DEV_FIXTURES, ROOT_KEY
 
-ROOT_KEY = "mockviking-root-key"
-ALICE_KEY = "alice-secret-key-0001"
-BOB_KEY = "bob-secret-key-0002"
-CAROL_KEY = "carol-secret-key-0003"
-DEV_FIXTURES = str(Path(__file__).resolve().parents[2] / "fixtures" / "dev.yaml")
+__all__ = ["ALICE", "ALICE_KEY", "BOB", "BOB_KEY", "CAROL_KEY", "ROOT", "ROOT_KEY", "error", "key", "ok"]
 
 
 @pytest.fixture(scope="session")
@@ -36,7 +32,7 @@ def client(app: Flask) -> FlaskClient:
 
 @pytest.fixture
 def dev_client(contract: Contract) -> FlaskClient:
-    return create_app(Config(fixtures=(DEV_FIXTURES,), seed=1), contract=contract).test_client()
+    return create_app(Config(fixtures=(str(DEV_FIXTURES),), seed=1), contract=contract).test_client()
 
 
 def key(value: str) -> dict[str, str]:

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 
 from mockviking import Config, create_app
 
-from .conftest import ALICE, error, ok
+from .conftest import ALICE, ALICE_KEY, error, ok
 
 ADD = "/api/v1/sessions/c/messages"
 
@@ -84,7 +84,7 @@ def test_state_import_refuses_other_documents(client: FlaskClient) -> None:
 
 def test_journal_filters_redacts_and_clears(client: FlaskClient) -> None:
     ok(add(client, "one"))
-    error(client.get("/api/v1/sessions/missing", headers={"Authorization": "Bearer alice-secret-key-0001"}),
+    error(client.get("/api/v1/sessions/missing", headers={"Authorization": f"Bearer {ALICE_KEY}"}),
           404, "NOT_FOUND")
     entries = ok(client.get("/_mockviking/requests"))
     assert [(e["method"], e["status"], e["operation_id"]) for e in entries] == [
@@ -95,7 +95,7 @@ def test_journal_filters_redacts_and_clears(client: FlaskClient) -> None:
     assert (first["account_id"], first["user_id"]) == ("default", "alice")
     assert first["headers"]["X-Api-Key"] == "[REDACTED]"
     assert entries[1]["headers"]["Authorization"] == "[REDACTED]"
-    assert "alice-secret-key-0001" not in str(entries)
+    assert ALICE_KEY not in str(entries)
     assert [e["status"] for e in ok(client.get("/_mockviking/requests?status=404"))] == [404]
     assert len(ok(client.get("/_mockviking/requests?path=/api/v1/sessions/*/messages&method=post"))) == 1
     assert len(ok(client.get("/_mockviking/requests?limit=1"))) == 1

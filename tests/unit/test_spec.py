@@ -10,9 +10,10 @@ import pytest
 import yaml
 
 from mockviking import Config, create_app
+from mockviking.contract.spec import SpecError, build_contract, default_spec_path, load_contract
 from mockviking.web.app import bind_operations
 from mockviking.web.handlers.sessions import HANDLERS
-from mockviking.contract.spec import SpecError, build_contract, default_spec_path, load_contract
+from tests._support import ALICE_KEY
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +115,7 @@ def test_operation_without_handler_answers_501(document: dict[str, t.Any], tmp_p
     spec.write_text(yaml.safe_dump(extended))
     app = create_app(Config(spec_path=str(spec)))
     response = app.test_client().post(
-        "/api/v1/sessions/s1/used", headers={"X-API-Key": "alice-secret-key-0001"}
+        "/api/v1/sessions/s1/used", headers={"X-API-Key": ALICE_KEY}
     )
     assert response.status_code == 501
     body = response.get_json()
