@@ -7,6 +7,8 @@ package, so ``tests`` resolves from the repository root however pytest is starte
 - :mod:`.paths`: the repository's contract, fixture files and README;
 - :mod:`.sdk`: the official SDK without the user's env vars or ovcli.conf, and its clients;
 - :mod:`.server`: ``mockviking serve --port 0`` as a child process, and ``mockviking`` commands.
+- :mod:`.transport`: Flask's test-client interface over a real socket (the API tests' ``live``
+  transport), imported from there.
 """
 
 from __future__ import annotations
