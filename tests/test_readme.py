@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests._support import README, REPO
 
 
 def quick_start_commands() -> list[str]:
-    readme = (ROOT / "README.md").read_text()
+    readme = README.read_text()
     section = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
     return re.findall(r"```bash\n(.+?)\n```", section)
 
@@ -20,5 +19,5 @@ def test_quick_start_has_two_commands_and_ci_runs_the_test_one() -> None:
     serve, test = commands
     assert serve.endswith("mockviking serve")
     assert test.endswith("python -m pytest")
-    ci_lines = (ROOT / ".ci" / "run").read_text().splitlines()
+    ci_lines = (REPO / ".ci" / "run").read_text().splitlines()
     assert test in ci_lines

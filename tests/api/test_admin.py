@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from flask.testing import FlaskClient
 
-from .conftest import ALICE, BOB, ROOT, error, key, ok
+from .conftest import ALICE, BOB, ROOT, Client, error, key, ok
 
 
-def test_root_provisions_an_account_whose_key_works(client: FlaskClient) -> None:
+def test_root_provisions_an_account_whose_key_works(client: Client) -> None:
     created = ok(client.post("/api/v1/admin/accounts", headers=ROOT,
                              json={"account_id": "acct1", "admin_user_id": "dana"}))
     assert created["account_id"] == "acct1"
@@ -53,7 +52,7 @@ def test_root_provisions_an_account_whose_key_works(client: FlaskClient) -> None
         ("GET", "/api/v1/admin/accounts", ALICE, None, 403, "PERMISSION_DENIED", "Requires role: root"),
     ],
 )
-def test_admin_errors(client: FlaskClient, method: str, path: str, headers: dict[str, str],
+def test_admin_errors(client: Client, method: str, path: str, headers: dict[str, str],
                       body: object, status: int, code: str, message: str) -> None:
     response = client.open(path, method=method, headers=headers, json=body)
     err = error(response, status, code)
@@ -61,7 +60,7 @@ def test_admin_errors(client: FlaskClient, method: str, path: str, headers: dict
     assert response.get_json()["result"] is None  # the service envelope
 
 
-def test_admin_validation_lists_every_missing_field(client: FlaskClient) -> None:
+def test_admin_validation_lists_every_missing_field(client: Client) -> None:
     err = error(client.post("/api/v1/admin/accounts", headers=ROOT, json={}), 400, "INVALID_ARGUMENT")
     assert [e["loc"] for e in err["details"]["validation_errors"]] == [
         ["body", "account_id"], ["body", "admin_user_id"]]

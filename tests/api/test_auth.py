@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from flask.testing import FlaskClient
 
-from .conftest import ALICE_KEY, BOB, ROOT, error, ok
+from .conftest import ALICE_KEY, BOB, ROOT, Client, error, ok
 
 MISSING = "Missing API Key when resolving identity."
 INVALID = "Invalid API key"
@@ -22,7 +21,7 @@ INVALID = "Invalid API key"
         ({"Authorization": "Bearer nope"}, INVALID),
     ],
 )
-def test_unauthenticated(client: FlaskClient, headers: dict[str, str], message: str) -> None:
+def test_unauthenticated(client: Client, headers: dict[str, str], message: str) -> None:
     response = client.get("/api/v1/sessions", headers=headers)
     assert response.status_code == 401
     assert response.get_json() == {
@@ -32,13 +31,13 @@ def test_unauthenticated(client: FlaskClient, headers: dict[str, str], message: 
     }
 
 
-def test_bearer_and_header_keys(client: FlaskClient) -> None:
+def test_bearer_and_header_keys(client: Client) -> None:
     ok(client.get("/api/v1/sessions", headers={"Authorization": f"Bearer {ALICE_KEY}"}))
     # X-API-Key wins over a bad Bearer value.
     ok(client.get("/api/v1/sessions", headers={"X-API-Key": ALICE_KEY, "Authorization": "Bearer nope"}))
 
 
-def test_root_key_is_refused_on_session_routes(client: FlaskClient) -> None:
+def test_root_key_is_refused_on_session_routes(client: Client) -> None:
     for method, path in [("GET", "/api/v1/sessions"), ("GET", "/api/v1/sessions/a1b2c3d4"),
                          ("POST", "/api/v1/sessions/x/messages"), ("DELETE", "/api/v1/sessions/x")]:
         err = error(client.open(path, method=method, headers=ROOT, json={"role": "user", "content": "x"}),
@@ -46,12 +45,12 @@ def test_root_key_is_refused_on_session_routes(client: FlaskClient) -> None:
         assert err["message"].startswith("ROOT API keys cannot access tenant-scoped data APIs in api_key mode.")
 
 
-def test_identity_headers_are_ignored_with_a_key(client: FlaskClient) -> None:
+def test_identity_headers_are_ignored_with_a_key(client: Client) -> None:
     headers = {**BOB, "X-OpenViking-Account": "default", "X-OpenViking-User": "alice"}
     assert ok(client.get("/api/v1/sessions", headers=headers)) == []
 
 
-def test_health(client: FlaskClient) -> None:
+def test_health(client: Client) -> None:
     base = {"status": "ok", "healthy": True, "version": "0.5.2", "auth_mode": "api_key"}
     assert client.get("/health").get_json() == base
     assert client.get("/health", headers={"X-API-Key": ALICE_KEY}).get_json() == {
@@ -62,7 +61,7 @@ def test_health(client: FlaskClient) -> None:
     error(client.get("/health", headers={"X-API-Key": "nope"}), 401, "UNAUTHENTICATED")
 
 
-def test_dev_mode_identity_from_headers(dev_client: FlaskClient) -> None:
+def test_dev_mode_identity_from_headers(dev_client: Client) -> None:
     health = dev_client.get("/health").get_json()
     assert health == {"status": "ok", "healthy": True, "version": "0.5.2", "auth_mode": "dev"}
     assert ok(dev_client.get("/api/v1/sessions/welcome"))["user"] == {
@@ -84,12 +83,12 @@ def test_dev_mode_identity_from_headers(dev_client: FlaskClient) -> None:
         ({"X-OpenViking-User": "a@b@c"}, "user_id must be alpha_numeric string."),
     ],
 )
-def test_dev_mode_bad_identity(dev_client: FlaskClient, headers: dict[str, str], message: str) -> None:
+def test_dev_mode_bad_identity(dev_client: Client, headers: dict[str, str], message: str) -> None:
     err = error(dev_client.get("/api/v1/sessions", headers=headers), 400, "INVALID_ARGUMENT")
     assert err == {"code": "INVALID_ARGUMENT", "message": message, "details": {}}
 
 
-def test_dev_mode_has_no_admin_api(dev_client: FlaskClient) -> None:
+def test_dev_mode_has_no_admin_api(dev_client: Client) -> None:
     err = error(dev_client.post("/api/v1/admin/accounts", json={"account_id": "a", "admin_user_id": "b"}),
                 403, "PERMISSION_DENIED")
     assert err["message"].startswith("Admin API requires api_key mode with root_api_key configured.")

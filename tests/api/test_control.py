@@ -7,20 +7,19 @@ import typing as t
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 
 from mockviking import Config, create_app
 
-from .conftest import ALICE, error, ok
+from .conftest import ALICE, ALICE_KEY, Client, error, ok
 
 ADD = "/api/v1/sessions/c/messages"
 
 
-def add(client: FlaskClient, text: str = "hi", session: str = "c") -> t.Any:
+def add(client: Client, text: str = "hi", session: str = "c") -> t.Any:
     return client.post(f"/api/v1/sessions/{session}/messages", headers=ALICE, json={"role": "user", "content": text})
 
 
-def test_reset_returns_to_the_fixtures(client: FlaskClient) -> None:
+def test_reset_returns_to_the_fixtures(client: Client) -> None:
     ok(add(client))
     ok(client.delete("/api/v1/sessions/a1b2c3d4", headers=ALICE))
     ok(client.post("/_mockviking/faults", json={"path": "/nothing", "error": "INTERNAL"}))
@@ -30,7 +29,7 @@ def test_reset_returns_to_the_fixtures(client: FlaskClient) -> None:
     assert [r["path"] for r in ok(client.get("/_mockviking/requests"))] == ["/api/v1/sessions"]
 
 
-def test_load_fixtures_yaml_and_json_and_baseline(client: FlaskClient) -> None:
+def test_load_fixtures_yaml_and_json_and_baseline(client: Client) -> None:
     yaml_doc = (
         "sessions:\n"
         "  - {account_id: default, user_id: alice, session_id: from-yaml, messages: [{role: user, content: yo}]}\n"
@@ -53,18 +52,18 @@ def test_load_fixtures_yaml_and_json_and_baseline(client: FlaskClient) -> None:
         ('{"bogus": 1}', "application/json", "request body: file: bogus: Extra inputs are not permitted"),
     ],
 )
-def test_load_fixtures_refuses_bad_documents(client: FlaskClient, data: str, content_type: str, message: str) -> None:
+def test_load_fixtures_refuses_bad_documents(client: Client, data: str, content_type: str, message: str) -> None:
     err = error(client.post("/_mockviking/fixtures", data=data, content_type=content_type), 400, "INVALID_ARGUMENT")
     assert err["message"].startswith(message)
 
 
-def test_state_round_trip(client: FlaskClient, contract: t.Any) -> None:
+def test_state_round_trip(client: Client, contract: t.Any, client_for: t.Callable[[Flask], Client]) -> None:
     ok(add(client, "hello"))
     assert client.post("/api/v1/sessions/c/commit", headers=ALICE, json={}).status_code == 200
     exported = ok(client.get("/_mockviking/state"))
     assert exported["format"] == "mockviking-state"
     assert exported["version"] == 2
-    other = create_app(Config(fixtures=()), contract=contract).test_client()
+    other = client_for(create_app(Config(fixtures=()), contract=contract))
     ok(other.put("/_mockviking/state", json=exported))
     assert ok(other.get("/_mockviking/state")) == exported
     assert ok(other.get("/api/v1/sessions/c", headers=ALICE)) == ok(client.get("/api/v1/sessions/c", headers=ALICE))
@@ -72,7 +71,7 @@ def test_state_round_trip(client: FlaskClient, contract: t.Any) -> None:
     assert archive["messages"][0]["parts"][0]["text"] == "hello"
 
 
-def test_state_import_refuses_other_documents(client: FlaskClient) -> None:
+def test_state_import_refuses_other_documents(client: Client) -> None:
     err = error(client.put("/_mockviking/state", json={"format": "x"}), 400, "INVALID_ARGUMENT")
     assert ["body", "format"] in [e["loc"] for e in err["details"]["validation_errors"]]
     exported = ok(client.get("/_mockviking/state"))
@@ -82,9 +81,9 @@ def test_state_import_refuses_other_documents(client: FlaskClient) -> None:
     assert ok(client.get("/api/v1/sessions/a1b2c3d4", headers=ALICE))["message_count"] == 5  # untouched
 
 
-def test_journal_filters_redacts_and_clears(client: FlaskClient) -> None:
+def test_journal_filters_redacts_and_clears(client: Client) -> None:
     ok(add(client, "one"))
-    error(client.get("/api/v1/sessions/missing", headers={"Authorization": "Bearer alice-secret-key-0001"}),
+    error(client.get("/api/v1/sessions/missing", headers={"Authorization": f"Bearer {ALICE_KEY}"}),
           404, "NOT_FOUND")
     entries = ok(client.get("/_mockviking/requests"))
     assert [(e["method"], e["status"], e["operation_id"]) for e in entries] == [
@@ -95,7 +94,7 @@ def test_journal_filters_redacts_and_clears(client: FlaskClient) -> None:
     assert (first["account_id"], first["user_id"]) == ("default", "alice")
     assert first["headers"]["X-Api-Key"] == "[REDACTED]"
     assert entries[1]["headers"]["Authorization"] == "[REDACTED]"
-    assert "alice-secret-key-0001" not in str(entries)
+    assert ALICE_KEY not in str(entries)
     assert [e["status"] for e in ok(client.get("/_mockviking/requests?status=404"))] == [404]
     assert len(ok(client.get("/_mockviking/requests?path=/api/v1/sessions/*/messages&method=post"))) == 1
     assert len(ok(client.get("/_mockviking/requests?limit=1"))) == 1
@@ -105,15 +104,15 @@ def test_journal_filters_redacts_and_clears(client: FlaskClient) -> None:
     assert ok(client.get("/_mockviking/requests")) == []
 
 
-def test_journal_is_bounded(contract: t.Any) -> None:
-    client = create_app(Config(journal_limit=3), contract=contract).test_client()
+def test_journal_is_bounded(contract: t.Any, client_for: t.Callable[[Flask], Client]) -> None:
+    client = client_for(create_app(Config(journal_limit=3), contract=contract))
     for index in range(5):
         ok(add(client, f"m{index}"))
     bodies = [e["body"]["content"] for e in ok(client.get("/_mockviking/requests"))]
     assert bodies == ["m2", "m3", "m4"]
 
 
-def test_fault_on_the_third_write(client: FlaskClient) -> None:
+def test_fault_on_the_third_write(client: Client) -> None:
     rule = ok(client.post("/_mockviking/faults", json={
         "method": "POST", "path": "/api/v1/sessions/*/messages", "after": 2, "times": 1, "error": "UNAVAILABLE"}))
     assert (rule["id"], rule["action"]) == ("fault-1", "error")
@@ -126,7 +125,7 @@ def test_fault_on_the_third_write(client: FlaskClient) -> None:
     assert [e["fault"] for e in faulted] == ["fault-1:error"]
 
 
-def test_fault_error_envelope_and_custom_message(client: FlaskClient) -> None:
+def test_fault_error_envelope_and_custom_message(client: Client) -> None:
     ok(client.post("/_mockviking/faults", json={"path": "/api/v1/sessions", "error": "RESOURCE_EXHAUSTED",
                                                "message": "slow down"}))
     response = client.get("/api/v1/sessions", headers=ALICE)
@@ -135,7 +134,7 @@ def test_fault_error_envelope_and_custom_message(client: FlaskClient) -> None:
         "code": "RESOURCE_EXHAUSTED", "message": "slow down", "details": {}}, "telemetry": None, "profile": None}
 
 
-def test_malformed_fault(client: FlaskClient) -> None:
+def test_malformed_fault(client: Client) -> None:
     ok(client.post("/_mockviking/faults", json={"path": "/health", "malformed": True}))
     response = client.get("/health")
     assert response.status_code == 200
@@ -144,7 +143,7 @@ def test_malformed_fault(client: FlaskClient) -> None:
         json.loads(response.data)
 
 
-def test_fault_rules_are_reproducible_with_a_seed(client: FlaskClient) -> None:
+def test_fault_rules_are_reproducible_with_a_seed(client: Client) -> None:
     def run() -> list[int]:
         ok(client.delete("/_mockviking/faults"))
         ok(client.post("/_mockviking/faults", json={"path": "/health", "error": "INTERNAL", "probability": 0.5,
@@ -165,12 +164,12 @@ def test_fault_rules_are_reproducible_with_a_seed(client: FlaskClient) -> None:
         ({"delay_ms": 10, "delay_max_ms": 5}, "Invalid fault rule: delay_max_ms must not be below delay_ms"),
     ],
 )
-def test_bad_fault_rules(client: FlaskClient, rule: dict[str, t.Any], message: str) -> None:
+def test_bad_fault_rules(client: Client, rule: dict[str, t.Any], message: str) -> None:
     err = error(client.post("/_mockviking/faults", json=rule), 400, "INVALID_ARGUMENT")
     assert err["message"].startswith(message)
 
 
-def test_fault_rule_validation_and_removal(client: FlaskClient) -> None:
+def test_fault_rule_validation_and_removal(client: Client) -> None:
     err = error(client.post("/_mockviking/faults", json={"probability": 2}), 400, "INVALID_ARGUMENT")
     assert err["details"]["validation_errors"][0]["type"] == "less_than_equal"
     ok(client.post("/_mockviking/faults", json={"id": "mine", "path": "/health", "error": "INTERNAL"}))
@@ -181,7 +180,7 @@ def test_fault_rule_validation_and_removal(client: FlaskClient) -> None:
     assert client.get("/health").status_code == 200
 
 
-def test_task_controls(client: FlaskClient) -> None:
+def test_task_controls(client: Client) -> None:
     ok(client.put("/_mockviking/tasks/plan", json={"mode": "release"}))
     ok(add(client))
     task_id = client.post("/api/v1/sessions/c/commit", headers=ALICE).get_json()["result"]["task_id"]
@@ -191,7 +190,7 @@ def test_task_controls(client: FlaskClient) -> None:
     error(client.put("/_mockviking/tasks/plan", json={"mode": "never"}), 400, "INVALID_ARGUMENT")
 
 
-def test_script_next_commit(client: FlaskClient) -> None:
+def test_script_next_commit(client: Client) -> None:
     ok(add(client))
     ok(client.post("/_mockviking/next-commit", json={"account_id": "default", "user_id": "alice",
                                                      "session_id": "c", "fail": "LLM quota exceeded"}))
@@ -202,7 +201,7 @@ def test_script_next_commit(client: FlaskClient) -> None:
     assert err["message"] == "Session not found: nope"
 
 
-def test_clock(client: FlaskClient) -> None:
+def test_clock(client: Client) -> None:
     state = ok(client.post("/_mockviking/clock/freeze", json={"at": "2026-03-23T10:00:00Z"}))
     assert state == {"now": "2026-03-23T10:00:00+00:00", "frozen": True}
     ok(client.post("/api/v1/sessions", headers=ALICE, json={"session_id": "timed"}))
@@ -217,7 +216,7 @@ def test_clock(client: FlaskClient) -> None:
     error(client.post("/_mockviking/clock/freeze", json={"at": "yesterday"}), 400, "INVALID_ARGUMENT")
 
 
-def test_provision_key(client: FlaskClient) -> None:
+def test_provision_key(client: Client) -> None:
     result = ok(client.post("/_mockviking/keys", json={"account_id": "newco", "user_id": "nina"}))
     again = ok(client.post("/_mockviking/keys", json={"account_id": "newco", "user_id": "nina"}))
     assert result == again
@@ -225,9 +224,7 @@ def test_provision_key(client: FlaskClient) -> None:
     error(client.post("/_mockviking/keys", json={"account_id": "newco"}), 400, "INVALID_ARGUMENT")
 
 
-def test_errors_endpoint_lists_server_failures(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
-    client = app.test_client()
-
+def test_errors_endpoint_lists_server_failures(app: Flask, client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
     def boom(*args: object) -> None:
         raise RuntimeError("kaput")
 
@@ -236,8 +233,8 @@ def test_errors_endpoint_lists_server_failures(app: Flask, monkeypatch: pytest.M
     assert ok(client.get("/_mockviking/errors")) == ["RuntimeError: kaput"]
 
 
-def test_control_token(contract: t.Any) -> None:
-    client = create_app(Config(control_token="s3cret"), contract=contract).test_client()
+def test_control_token(contract: t.Any, client_for: t.Callable[[Flask], Client]) -> None:
+    client = client_for(create_app(Config(control_token="s3cret"), contract=contract))
     err = error(client.post("/_mockviking/reset"), 401, "UNAUTHENTICATED")
     assert "X-Mockviking-Control-Token" in err["message"]
     error(client.post("/_mockviking/reset", headers={"X-Mockviking-Control-Token": "wrong"}), 401, "UNAUTHENTICATED")
@@ -245,7 +242,7 @@ def test_control_token(contract: t.Any) -> None:
     assert client.get("/health").status_code == 200  # the OpenViking API needs no control token
 
 
-def test_control_routes_are_validated_and_405(client: FlaskClient) -> None:
+def test_control_routes_are_validated_and_405(client: Client) -> None:
     response = client.get("/_mockviking/reset")
     assert response.status_code == 405
     assert response.headers["Allow"] == "POST"

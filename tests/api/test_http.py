@@ -7,18 +7,17 @@ import typing as t
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 
 from mockviking import Config, create_app
 
-from .conftest import ALICE, error, ok
+from .conftest import ALICE, Client, error, ok
 
 NOT_FOUND = {"status": "error", "error": {"code": "NOT_FOUND", "message": "Not Found"}}
 NOT_ALLOWED = {"status": "error", "error": {"code": "UNKNOWN", "message": "Method Not Allowed"}}
 
 
 @pytest.mark.parametrize("path", ["/api/v1/nope", "/api/v1/sessions/s1/nope", "/", "/api/v1/sessions/a/b/c"])
-def test_unknown_route(client: FlaskClient, path: str) -> None:
+def test_unknown_route(client: Client, path: str) -> None:
     response = client.get(path, headers=ALICE)
     assert response.status_code == 404
     assert response.get_json() == NOT_FOUND
@@ -38,14 +37,14 @@ def test_unknown_route(client: FlaskClient, path: str) -> None:
         ("POST", "/health", "GET"),
     ],
 )
-def test_wrong_method(client: FlaskClient, method: str, path: str, allow: str) -> None:
+def test_wrong_method(client: Client, method: str, path: str, allow: str) -> None:
     response = client.open(path, method=method, headers=ALICE)
     assert response.status_code == 405
     assert response.headers["Allow"] == allow
     assert response.get_json() == NOT_ALLOWED
 
 
-def test_head_is_not_allowed_either(client: FlaskClient) -> None:
+def test_head_is_not_allowed_either(client: Client) -> None:
     response = client.head("/api/v1/sessions/s1", headers=ALICE)
     assert response.status_code == 405
     assert response.headers["Allow"] == "GET, DELETE"
@@ -55,20 +54,22 @@ def test_head_is_not_allowed_either(client: FlaskClient) -> None:
 @pytest.mark.parametrize(
     ("path", "location"),
     [
-        ("/api/v1/sessions/", "http://localhost/api/v1/sessions"),
-        ("/api/v1/sessions/s1/", "http://localhost/api/v1/sessions/s1"),
-        ("/api/v1/sessions/s1/?auto_create=true", "http://localhost/api/v1/sessions/s1?auto_create=true"),
+        ("/api/v1/sessions/", "/api/v1/sessions"),
+        ("/api/v1/sessions/s1/", "/api/v1/sessions/s1"),
+        ("/api/v1/sessions/s1/?auto_create=true", "/api/v1/sessions/s1?auto_create=true"),
     ],
 )
-def test_trailing_slash_redirects(client: FlaskClient, path: str, location: str) -> None:
+def test_trailing_slash_redirects(client: Client, origin: str, path: str, location: str) -> None:
+    # Absolute, on the host the request came to: http://localhost in-process, the server's
+    # address and port over a socket.
     response = client.get(path, headers=ALICE)
     assert response.status_code == 307
-    assert response.headers["Location"] == location
+    assert response.headers["Location"] == origin + location
     assert response.data == b""
     assert "Content-Type" not in response.headers
 
 
-def test_response_headers(client: FlaskClient) -> None:
+def test_response_headers(client: Client) -> None:
     response = client.get("/api/v1/sessions/a1b2c3d4", headers=ALICE)
     assert response.headers["Content-Type"] == "application/json"
     assert re.fullmatch(r"[0-9a-f-]{36}", response.headers["X-Request-ID"])
@@ -79,14 +80,14 @@ def test_response_headers(client: FlaskClient) -> None:
     ("sent", "echoed"),
     [(["abc-123"], True), (["a/b:c.d_e"], True), (["bad id!"], False), (["x" * 129], False), (["a", "b"], False)],
 )
-def test_request_id(client: FlaskClient, sent: list[str], echoed: bool) -> None:
+def test_request_id(client: Client, sent: list[str], echoed: bool) -> None:
     headers = [("X-Request-ID", value) for value in sent] + list(ALICE.items())
     response = client.get("/api/v1/sessions/a1b2c3d4", headers=headers)
     assert response.status_code == 200  # a bad id is replaced, never refused
     assert (response.headers["X-Request-ID"] == sent[0]) is echoed
 
 
-def test_body_is_compact_and_keeps_non_ascii(client: FlaskClient) -> None:
+def test_body_is_compact_and_keeps_non_ascii(client: Client) -> None:
     ok(client.post("/api/v1/sessions", headers=ALICE, json={"session_id": "日本語"}))
     raw = client.get("/api/v1/sessions/%E6%97%A5%E6%9C%AC%E8%AA%9E", headers=ALICE).get_data(as_text=True)
     assert raw.startswith('{"status":"ok","result":{"session_id":"日本語",')
@@ -108,7 +109,7 @@ def test_body_is_compact_and_keeps_non_ascii(client: FlaskClient) -> None:
          "Invalid request parameters: body: Input should be a valid dictionary or object to extract fields from"),
     ],
 )
-def test_malformed_bodies(client: FlaskClient, data: bytes, content_type: str | None, message: str) -> None:
+def test_malformed_bodies(client: Client, data: bytes, content_type: str | None, message: str) -> None:
     headers = dict(ALICE)
     if content_type:
         headers["Content-Type"] = content_type
@@ -127,7 +128,7 @@ def test_malformed_bodies(client: FlaskClient, data: bytes, content_type: str | 
         ("1e999", '"tool_input":{"x":1e999}'),  # beyond the float range: Python makes it infinity
     ],
 )
-def test_numbers_no_answer_could_carry_are_refused(client: FlaskClient, token: str, where: str) -> None:
+def test_numbers_no_answer_could_carry_are_refused(client: Client, token: str, where: str) -> None:
     # Python's JSON parser accepts them; stored, they made every later answer holding the
     # message fail to encode (a 500).
     body = '{"role":"user","parts":[{"type":"tool","tool_id":"t",' + where + "}]}"
@@ -143,7 +144,7 @@ def test_numbers_no_answer_could_carry_are_refused(client: FlaskClient, token: s
 
 
 @pytest.mark.parametrize("value", [".nan", ".NaN", ".inf", "-.Inf", "+.INF"])
-def test_yaml_numbers_no_answer_could_carry_are_refused(client: FlaskClient, value: str) -> None:
+def test_yaml_numbers_no_answer_could_carry_are_refused(client: Client, value: str) -> None:
     fixture = (
         "sessions:\n- session_id: y\n  user_id: alice\n  messages:\n  - role: user\n"
         f"    parts: [{{type: tool, tool_id: t, tool_input: {{a: {value}}}}}]\n"
@@ -156,15 +157,15 @@ def test_yaml_numbers_no_answer_could_carry_are_refused(client: FlaskClient, val
                        headers={"Content-Type": "application/yaml"}).status_code == 200
 
 
-def test_json_decode_error_comes_before_auth(client: FlaskClient) -> None:
+def test_json_decode_error_comes_before_auth(client: Client) -> None:
     response = client.post("/api/v1/sessions/m/messages", data=b"{", content_type="application/json")
     error(response, 400, "INVALID_ARGUMENT")
     missing_role = client.post("/api/v1/sessions/m/messages", json={})
     error(missing_role, 401, "UNAUTHENTICATED")  # but auth comes before field validation
 
 
-def test_too_large_body_is_413_in_the_envelope() -> None:
-    client = create_app(Config(max_body_bytes=1024)).test_client()
+def test_too_large_body_is_413_in_the_envelope(client_for: t.Callable[[Flask], Client]) -> None:
+    client = client_for(create_app(Config(max_body_bytes=1024)))
     response = client.post("/api/v1/sessions/m/messages", headers=ALICE,
                            json={"role": "user", "content": "x" * 2000})
     err = error(response, 413, "UNKNOWN")
@@ -175,7 +176,7 @@ def test_too_large_body_is_413_in_the_envelope() -> None:
     ("telemetry", "expected"),
     [(True, True), ({"summary": True}, True), (False, False), ({"summary": False}, False)],
 )
-def test_telemetry(client: FlaskClient, telemetry: t.Any, expected: bool) -> None:
+def test_telemetry(client: Client, telemetry: t.Any, expected: bool) -> None:
     body = client.post("/api/v1/sessions/t/messages", headers=ALICE,
                        json={"role": "user", "content": "x", "telemetry": telemetry}).get_json()
     if expected:
@@ -186,7 +187,7 @@ def test_telemetry(client: FlaskClient, telemetry: t.Any, expected: bool) -> Non
         assert body["telemetry"] is None
 
 
-def test_telemetry_unknown_option(client: FlaskClient) -> None:
+def test_telemetry_unknown_option(client: Client) -> None:
     response = client.post("/api/v1/sessions/t/messages", headers=ALICE,
                            json={"role": "user", "content": "x", "telemetry": {"bogus": True, "alpha": True}})
     err = error(response, 400, "INVALID_ARGUMENT")
@@ -195,14 +196,16 @@ def test_telemetry_unknown_option(client: FlaskClient) -> None:
     error(client.get("/api/v1/sessions/t", headers=ALICE), 404, "NOT_FOUND")  # nothing stored
 
 
-def test_an_internal_error_is_an_envelope_and_is_recorded(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_internal_error_is_an_envelope_and_is_recorded(
+    app: Flask, client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
     store = app.extensions["mockviking"].store
 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
 
     monkeypatch.setattr(store, "list_sessions", broken)
-    response = app.test_client().get("/api/v1/sessions", headers=ALICE)
+    response = client.get("/api/v1/sessions", headers=ALICE)
     assert response.status_code == 500
     assert response.get_json() == {
         "status": "error", "result": None,
@@ -214,12 +217,11 @@ def test_an_internal_error_is_an_envelope_and_is_recorded(app: Flask, monkeypatc
     assert str(recorded[0]) == "boom"
 
 
-def test_no_cookie_sessions(app: Flask) -> None:
+def test_no_cookie_sessions(app: Flask, client: Client) -> None:
     # The app shares one null session between requests: it refuses writes as Flask's own
     # does, and nothing about cookies reaches an answer.
     from flask import session
 
-    client = app.test_client()
     client.set_cookie("session", "whatever")
     response = client.get("/api/v1/sessions/a1b2c3d4", headers=ALICE)
     assert "Set-Cookie" not in response.headers
@@ -228,3 +230,56 @@ def test_no_cookie_sessions(app: Flask) -> None:
         assert session.get("user") is None
         with pytest.raises(RuntimeError, match="secret key"):
             session["user"] = "alice"
+
+
+#: What waitress adds to every answer over a socket (``Server`` is its ``ident``).
+SOCKET_ONLY_HEADERS = {"date", "server"}
+#: Different on every answer, whichever the transport.
+PER_ANSWER_HEADERS = {"x-request-id", "x-process-time"}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "headers", "body"),
+    [
+        ("GET", "/health", {}, None),
+        ("GET", "/health", ALICE, None),
+        ("GET", "/api/v1/sessions/missing", ALICE, None),
+        ("HEAD", "/api/v1/sessions/s1", ALICE, None),
+        ("OPTIONS", "/api/v1/sessions/s1", ALICE, None),
+        ("GET", "/api/v1/sessions/s1/", ALICE, None),
+        ("GET", "/api/v1/sessions/a%2Fb", ALICE, None),
+        ("POST", "/api/v1/sessions/m/messages", {**ALICE, "Content-Type": "application/json"}, b"{"),
+        ("POST", "/api/v1/sessions/m/messages", {**ALICE, "Content-Type": "application/json"},
+         b'{"role":"user","content":"' + b"x" * 2000 + b'"}'),
+        ("DELETE", "/api/v1/sessions/nope", ALICE, None),
+    ],
+    ids=["health", "health-alice", "get-404", "head", "options", "redirect", "encoded-slash", "bad-json", "too-large",
+         "delete-404"],
+)
+def test_a_socket_changes_nothing_but_the_servers_own_headers(
+    contract: t.Any, live_switch: t.Any, method: str, path: str, headers: dict[str, str], body: bytes | None
+) -> None:
+    # Twin apps, one per transport: the status, the body and every header the app set must
+    # match; header names compare case-insensitively (waitress sends "X-Request-Id"). The
+    # requests are ones whose answers hold no time of day.
+    from tests._support.transport import LiveClient
+
+    switch, url = live_switch
+    inprocess = create_app(Config(seed=1, max_body_bytes=1024), contract=contract).test_client()
+    token = switch.register(create_app(Config(seed=1, max_body_bytes=1024), contract=contract))
+    try:
+        live = LiveClient(url, token)
+        here = inprocess.open(path, method=method, headers=headers, data=body)
+        there = live.open(path, method=method, headers=headers, data=body)
+    finally:
+        switch.unregister(token)
+
+    def app_headers(response: t.Any, origin: str) -> dict[str, str]:
+        return {k.lower(): v.replace(origin, "<origin>") for k, v in response.headers.items()
+                if k.lower() not in PER_ANSWER_HEADERS | SOCKET_ONLY_HEADERS}
+
+    assert there.status_code == here.status_code
+    assert there.get_data() == here.get_data()
+    assert app_headers(there, url) == app_headers(here, "http://localhost")
+    names = [{k.lower() for k, _ in response.headers.items()} for response in (there, here)]
+    assert names[0] - names[1] == SOCKET_ONLY_HEADERS

@@ -8,12 +8,11 @@ import typing as t
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 
 from mockviking import Config, Owner, SessionStore, create_app
 from mockviking.domain.tasks import CommitScript, TaskPlan
 
-from .conftest import ALICE, BOB, ROOT, error, ok
+from .conftest import ALICE, BOB, ROOT, Client, error, ok
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}")
 ALICE_OWNER = Owner("default", "alice")
@@ -31,12 +30,12 @@ def store_of(app: Flask) -> SessionStore:
     return t.cast(SessionStore, app.extensions["mockviking"].store)
 
 
-def seed(client: FlaskClient, session: str = "c1", messages: list[dict[str, t.Any]] | None = None) -> None:
+def seed(client: Client, session: str = "c1", messages: list[dict[str, t.Any]] | None = None) -> None:
     ok(client.post(f"/api/v1/sessions/{session}/messages/batch", headers=ALICE,
                    json={"messages": messages or CONVERSATION}))
 
 
-def commit(client: FlaskClient, session: str = "c1", body: t.Any = None) -> t.Any:
+def commit(client: Client, session: str = "c1", body: t.Any = None) -> t.Any:
     kwargs = {"json": body} if body is not None else {}
     response = client.post(f"/api/v1/sessions/{session}/commit", headers=ALICE, **kwargs)
     assert response.status_code == 200, response.get_data(as_text=True)
@@ -45,7 +44,7 @@ def commit(client: FlaskClient, session: str = "c1", body: t.Any = None) -> t.An
     return envelope["result"]
 
 
-def test_commit_archives_and_counters_move(client: FlaskClient) -> None:
+def test_commit_archives_and_counters_move(client: Client) -> None:
     seed(client)
     result = commit(client, body={"keep_recent_count": 1})
     assert UUID.fullmatch(result["task_id"])
@@ -66,7 +65,7 @@ def test_commit_archives_and_counters_move(client: FlaskClient) -> None:
     assert added == {"session_id": "c1", "message_count": 2, "pending_tokens": 10}
 
 
-def test_completed_task_reports_memories_and_usage(client: FlaskClient) -> None:
+def test_completed_task_reports_memories_and_usage(client: Client) -> None:
     seed(client)
     task_id = commit(client)["task_id"]
     task = ok(client.get(f"/api/v1/tasks/{task_id}", headers=ALICE))
@@ -88,7 +87,7 @@ def test_completed_task_reports_memories_and_usage(client: FlaskClient) -> None:
     assert detail["embedding_token_usage"]["total_tokens"] > 0
 
 
-def test_extraction_is_deterministic(client: FlaskClient) -> None:
+def test_extraction_is_deterministic(client: Client) -> None:
     seed(client, "a")
     seed(client, "b")
     first = ok(client.get(f"/api/v1/tasks/{commit(client, 'a')['task_id']}", headers=ALICE))["result"]
@@ -100,7 +99,7 @@ def test_extraction_is_deterministic(client: FlaskClient) -> None:
     assert (archive_a["abstract"], archive_a["overview"]) == (archive_b["abstract"], archive_b["overview"])
 
 
-def test_archive_route(client: FlaskClient) -> None:
+def test_archive_route(client: Client) -> None:
     seed(client)
     commit(client, body={"keep_recent_count": 1})
     archive = ok(client.get("/api/v1/sessions/c1/archives/archive_001", headers=ALICE))
@@ -125,7 +124,7 @@ def test_archive_route(client: FlaskClient) -> None:
          {"estimated_active_tokens": 0, "budget_exceeded": False}),
     ],
 )
-def test_skipped_commits(client: FlaskClient, messages: list[dict[str, t.Any]], body: dict[str, t.Any],
+def test_skipped_commits(client: Client, messages: list[dict[str, t.Any]], body: dict[str, t.Any],
                          reason: str, extra: dict[str, t.Any]) -> None:
     ok(client.post("/api/v1/sessions", headers=ALICE, json={"session_id": "c1"}))
     if messages:
@@ -138,7 +137,7 @@ def test_skipped_commits(client: FlaskClient, messages: list[dict[str, t.Any]], 
     assert ok(client.get("/api/v1/sessions/c1", headers=ALICE))["commit_count"] == 0
 
 
-def test_commit_without_body_and_on_a_missing_session(client: FlaskClient) -> None:
+def test_commit_without_body_and_on_a_missing_session(client: Client) -> None:
     seed(client)
     assert commit(client)["status"] == "accepted"
     err = error(client.post("/api/v1/sessions/nope/commit", headers=ALICE, json={}), 404, "NOT_FOUND")
@@ -146,7 +145,7 @@ def test_commit_without_body_and_on_a_missing_session(client: FlaskClient) -> No
                    "details": {"type": "session", "resource": "nope"}}
 
 
-def test_seeded_history_continues_archive_numbering(client: FlaskClient) -> None:
+def test_seeded_history_continues_archive_numbering(client: Client) -> None:
     result = commit(client, "a1b2c3d4", {})
     assert result["archive_uri"].endswith("/history/archive_004")
     detail = ok(client.get("/api/v1/sessions/a1b2c3d4", headers=ALICE))
@@ -166,7 +165,7 @@ def test_seeded_history_continues_archive_numbering(client: FlaskClient) -> None
         ([], "body", "model_attributes_type"),
     ],
 )
-def test_commit_validation(client: FlaskClient, body: t.Any, loc: str, kind: str) -> None:
+def test_commit_validation(client: Client, body: t.Any, loc: str, kind: str) -> None:
     seed(client)
     err = error(client.post("/api/v1/sessions/c1/commit", headers=ALICE, json=body), 400, "INVALID_ARGUMENT")
     first = err["details"]["validation_errors"][0]
@@ -174,13 +173,13 @@ def test_commit_validation(client: FlaskClient, body: t.Any, loc: str, kind: str
 
 
 @pytest.mark.parametrize(("keep", "kept"), [("2", 2), (2.0, 2), (True, 1)])
-def test_commit_keep_is_coerced_like_the_real_server(client: FlaskClient, keep: t.Any, kept: int) -> None:
+def test_commit_keep_is_coerced_like_the_real_server(client: Client, keep: t.Any, kept: int) -> None:
     seed(client)
     assert commit(client, body={"keep_recent_count": keep})["status"] == "accepted"
     assert ok(client.get("/api/v1/sessions/c1", headers=ALICE))["message_count"] == kept
 
 
-def test_turn_retention(client: FlaskClient) -> None:
+def test_turn_retention(client: Client) -> None:
     seed(client)
     result = commit(client, body={"retention_mode": "turn_budget", "keep_recent_turn_count": 1})
     assert result["status"] == "accepted"
@@ -191,7 +190,7 @@ def test_turn_retention(client: FlaskClient) -> None:
             detail["retained_message_token_budget"], detail["min_raw_tail_steps"]) == ("turn_budget", 1, 12000, 1)
 
 
-def test_context_before_and_after_extraction(app: Flask, client: FlaskClient) -> None:
+def test_context_before_and_after_extraction(app: Flask, client: Client) -> None:
     store_of(app).set_task_plan(TaskPlan(mode="release"))
     seed(client)
     commit(client, body={"keep_recent_count": 1})
@@ -214,14 +213,14 @@ def test_context_before_and_after_extraction(app: Flask, client: FlaskClient) ->
     assert tight["estimatedTokens"] == 0
 
 
-def test_context_budget_drops_the_oldest_messages(client: FlaskClient) -> None:
+def test_context_budget_drops_the_oldest_messages(client: Client) -> None:
     seed(client, messages=[{"role": "user", "content": "a" * 40}, {"role": "user", "content": "b" * 40}])
     result = ok(client.get("/api/v1/sessions/c1/context?token_budget=15", headers=ALICE))
     assert [m["parts"][0]["text"][0] for m in result["messages"]] == ["b"]
     assert result["estimatedTokens"] == 10
 
 
-def test_context_errors(client: FlaskClient) -> None:
+def test_context_errors(client: Client) -> None:
     response = client.get("/api/v1/sessions/nosess/context?token_budget=-1", headers=ALICE)
     assert response.status_code == 400
     assert response.get_json() == {"status": "error", "error": {
@@ -233,7 +232,7 @@ def test_context_errors(client: FlaskClient) -> None:
     assert err["details"]["validation_errors"][0]["type"] == "int_parsing"
 
 
-def test_scripted_failure(app: Flask, client: FlaskClient) -> None:
+def test_scripted_failure(app: Flask, client: Client) -> None:
     seed(client)
     store_of(app).script_next_commit(ALICE_OWNER, "c1", CommitScript(fail="extraction exploded"))
     task_id = commit(client)["task_id"]
@@ -253,7 +252,7 @@ def test_scripted_failure(app: Flask, client: FlaskClient) -> None:
     assert ok(client.get(f"/api/v1/tasks/{following['task_id']}", headers=ALICE))["status"] == "completed"
 
 
-def test_scripted_counts(app: Flask, client: FlaskClient) -> None:
+def test_scripted_counts(app: Flask, client: Client) -> None:
     seed(client)
     store_of(app).script_next_commit(ALICE_OWNER, "c1", CommitScript(
         memories={"profile": 2, "skills": 1}, llm_usage={"prompt_tokens": 500, "completion_tokens": 120}))
@@ -266,7 +265,7 @@ def test_scripted_counts(app: Flask, client: FlaskClient) -> None:
                                          "cached_tokens": 0, "reasoning_tokens": 0}
 
 
-def test_task_completes_after_n_polls(app: Flask, client: FlaskClient) -> None:
+def test_task_completes_after_n_polls(app: Flask, client: Client) -> None:
     store_of(app).set_task_plan(TaskPlan(mode="polls", polls=3))
     seed(client)
     task_id = commit(client)["task_id"]
@@ -274,11 +273,11 @@ def test_task_completes_after_n_polls(app: Flask, client: FlaskClient) -> None:
     assert statuses == ["running", "running", "completed", "completed"]
 
 
-def test_task_completes_after_a_delay_of_the_store_clock() -> None:
+def test_task_completes_after_a_delay_of_the_store_clock(client_for: t.Callable[[Flask], Client]) -> None:
     now = [dt.datetime(2026, 3, 23, 2, 0, tzinfo=dt.timezone.utc)]
     store = SessionStore(clock=lambda: now[0], seed=1)
     store.set_task_plan(TaskPlan(mode="delay", delay_seconds=5))
-    client = create_app(Config(fixtures=()), store=store).test_client()
+    client = client_for(create_app(Config(fixtures=()), store=store))
     ok(client.post("/api/v1/sessions/c1/messages", json={"role": "user", "content": "hello"}))
     task_id = client.post("/api/v1/sessions/c1/commit").get_json()["result"]["task_id"]
     assert ok(client.get(f"/api/v1/tasks/{task_id}"))["status"] == "running"
@@ -288,7 +287,7 @@ def test_task_completes_after_a_delay_of_the_store_clock() -> None:
     assert task["processing_seconds"] == 5.0
 
 
-def test_tasks_are_scoped_listed_and_cancelled(app: Flask, client: FlaskClient) -> None:
+def test_tasks_are_scoped_listed_and_cancelled(app: Flask, client: Client) -> None:
     store_of(app).set_task_plan(TaskPlan(mode="release"))
     seed(client, "c1")
     seed(client, "c2")
@@ -315,7 +314,7 @@ def test_tasks_are_scoped_listed_and_cancelled(app: Flask, client: FlaskClient) 
     error(client.post("/api/v1/tasks/nope/cancel", headers=ALICE), 404, "NOT_FOUND")
 
 
-def test_config_patch(client: FlaskClient) -> None:
+def test_config_patch(client: Client) -> None:
     response = client.patch("/api/v1/sessions/a1b2c3d4/config", headers=ALICE,
                             json={"auto_commit_policy": {"message_count_threshold": 5}})
     assert response.status_code == 200
@@ -343,7 +342,7 @@ def test_config_patch(client: FlaskClient) -> None:
                                                                 "message": "Session nocfg not found"}}
 
 
-def test_auto_commit_crosses_thresholds_strictly(client: FlaskClient) -> None:
+def test_auto_commit_crosses_thresholds_strictly(client: Client) -> None:
     ok(client.post("/api/v1/sessions", headers=ALICE, json={
         "session_id": "auto", "auto_commit_policy": {"message_count_threshold": 2, "keep_recent_count": 1}}))
     for text in ("one", "two"):
@@ -357,7 +356,7 @@ def test_auto_commit_crosses_thresholds_strictly(client: FlaskClient) -> None:
     assert detail["last_auto_commit_at"] != ""
 
 
-def test_auto_commit_on_pending_tokens_and_one_in_flight(app: Flask, client: FlaskClient) -> None:
+def test_auto_commit_on_pending_tokens_and_one_in_flight(app: Flask, client: Client) -> None:
     store_of(app).set_task_plan(TaskPlan(mode="release"))
     ok(client.post("/api/v1/sessions", headers=ALICE, json={
         "session_id": "auto", "auto_commit_policy": {"pending_token_threshold": 5}}))
@@ -372,9 +371,9 @@ def test_auto_commit_on_pending_tokens_and_one_in_flight(app: Flask, client: Fla
     assert ok(client.get("/api/v1/sessions/auto", headers=ALICE))["commit_count"] == 2
 
 
-def test_auto_commit_honours_the_minimum_interval() -> None:
+def test_auto_commit_honours_the_minimum_interval(client_for: t.Callable[[Flask], Client]) -> None:
     now = [dt.datetime(2026, 3, 23, 2, 0, tzinfo=dt.timezone.utc)]
-    client = create_app(Config(fixtures=()), store=SessionStore(clock=lambda: now[0])).test_client()
+    client = client_for(create_app(Config(fixtures=()), store=SessionStore(clock=lambda: now[0])))
     ok(client.post("/api/v1/sessions", json={"session_id": "s", "auto_commit_policy": {
         "message_count_threshold": 0, "min_commit_interval_seconds": 60}}))
     ok(client.post("/api/v1/sessions/s/messages", json={"role": "user", "content": "a"}))
@@ -385,14 +384,14 @@ def test_auto_commit_honours_the_minimum_interval() -> None:
     assert ok(client.get("/api/v1/sessions/s"))["commit_count"] == 2
 
 
-def test_tool_results_routes_answer_501(client: FlaskClient) -> None:
+def test_tool_results_routes_answer_501(client: Client) -> None:
     for path in ("/api/v1/sessions/a1b2c3d4/tool-results", "/api/v1/sessions/a1b2c3d4/tool-results/tr_1",
                  "/api/v1/sessions/a1b2c3d4/tool-results/tr_1/search?q=x"):
         err = error(client.get(path, headers=ALICE), 501, "UNIMPLEMENTED")
         assert "does not serve it" in err["message"]
 
 
-def test_idle_sessions_commit_when_the_clock_moves(client: FlaskClient) -> None:
+def test_idle_sessions_commit_when_the_clock_moves(client: Client) -> None:
     ok(client.post("/_mockviking/clock/freeze", json={"at": "2026-03-23T10:00:00Z"}))
     ok(client.post("/api/v1/sessions", headers=ALICE, json={
         "session_id": "idle", "auto_commit_policy": {"idle_timeout_seconds": 600}}))
@@ -416,7 +415,7 @@ def test_idle_sessions_commit_when_the_clock_moves(client: FlaskClient) -> None:
         ("k= ", "invalid search tag 'k= ': key and value must both be non-empty"),
     ],
 )
-def test_commit_tags_are_strict(client: FlaskClient, tag: str, message: str) -> None:
+def test_commit_tags_are_strict(client: Client, tag: str, message: str) -> None:
     seed(client)
     response = client.post("/api/v1/sessions/c1/commit", headers=ALICE,
                            json={"extraction_metadata": {"event": {"tags": ["team=search", tag]}}})

@@ -7,16 +7,15 @@ import typing as t
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 
 from mockviking import Owner
 
-from .conftest import ALICE, error, ok
+from .conftest import ALICE, Client, error, ok
 
 ALICE_OWNER = Owner("default", "alice")
 
 
-def add(client: FlaskClient, body: t.Any, session: str = "m1") -> t.Any:
+def add(client: Client, body: t.Any, session: str = "m1") -> t.Any:
     return client.post(f"/api/v1/sessions/{session}/messages", headers=ALICE, json=body)
 
 
@@ -26,7 +25,7 @@ def stored(app: Flask, session: str = "m1") -> list[dict[str, t.Any]]:
     return [m.to_dict() for m in found.messages]
 
 
-def test_simple_mode_auto_creates_and_counts(client: FlaskClient, app: Flask) -> None:
+def test_simple_mode_auto_creates_and_counts(client: Client, app: Flask) -> None:
     result = ok(add(client, {"role": "user", "content": "How do I authenticate users?"}))
     assert result == {"session_id": "m1", "message_count": 1, "pending_tokens": 7}
     message = stored(app)[0]
@@ -39,7 +38,7 @@ def test_simple_mode_auto_creates_and_counts(client: FlaskClient, app: Flask) ->
     assert detail["last_message_at"] != ""
 
 
-def test_parts_mode_seed_example(client: FlaskClient, app: Flask) -> None:
+def test_parts_mode_seed_example(client: Client, app: Flask) -> None:
     result = ok(add(client, {"role": "assistant", "parts": [
         {"type": "text", "text": "Based on the authentication guide..."},
         {"type": "context", "uri": "viking://resources/docs/auth/", "context_type": "resource",
@@ -53,7 +52,7 @@ def test_parts_mode_seed_example(client: FlaskClient, app: Flask) -> None:
     ]
 
 
-def test_existing_session_counts_up(client: FlaskClient) -> None:
+def test_existing_session_counts_up(client: Client) -> None:
     result = ok(client.post("/api/v1/sessions/a1b2c3d4/messages", headers=ALICE,
                             json={"role": "user", "content": "abcd"}))
     assert result == {"session_id": "a1b2c3d4", "message_count": 6, "pending_tokens": 129}
@@ -74,7 +73,7 @@ def test_existing_session_counts_up(client: FlaskClient) -> None:
          {"type": "image_url", "image_url": {"url": "https://x/y.png", "detail": "low"}}),
     ],
 )
-def test_parts_are_stored_leniently(client: FlaskClient, app: Flask, part: dict[str, t.Any],
+def test_parts_are_stored_leniently(client: Client, app: Flask, part: dict[str, t.Any],
                                     expected: dict[str, t.Any]) -> None:
     # Sent as text: Flask's test client would sort the keys, and str(dict) keeps their order.
     body = json.dumps({"role": "user", "parts": [part]})
@@ -82,7 +81,7 @@ def test_parts_are_stored_leniently(client: FlaskClient, app: Flask, part: dict[
     assert stored(app)[0]["parts"] == [expected]
 
 
-def test_tool_part_is_stored_with_its_output_group(client: FlaskClient, app: Flask) -> None:
+def test_tool_part_is_stored_with_its_output_group(client: Client, app: Flask) -> None:
     ok(add(client, {"role": "assistant", "parts": [
         {"type": "tool", "tool_id": "call-1", "tool_name": "shell", "tool_input": {"cmd": "ls"},
          "tool_output": "x", "tool_status": "completed"}]}))
@@ -95,7 +94,7 @@ def test_tool_part_is_stored_with_its_output_group(client: FlaskClient, app: Fla
     }]
 
 
-def test_user_message_of_tool_parts_splits(client: FlaskClient, app: Flask) -> None:
+def test_user_message_of_tool_parts_splits(client: Client, app: Flask) -> None:
     tool = {"type": "tool", "tool_name": "shell", "tool_output": "x"}
     parts = [dict(tool, tool_id="a"), dict(tool, tool_id="b", tool_output="yy")]
     result = ok(add(client, {"role": "user", "parts": parts}))
@@ -107,7 +106,7 @@ def test_user_message_of_tool_parts_splits(client: FlaskClient, app: Flask) -> N
     assert ok(client.get("/api/v1/sessions/m1", headers=ALICE))["total_message_count"] == 2
 
 
-def test_optional_fields_are_kept(client: FlaskClient, app: Flask) -> None:
+def test_optional_fields_are_kept(client: Client, app: Flask) -> None:
     ok(add(client, {"role": "user", "content": "x", "created_at": "yesterday", "peer_id": " alice ",
                     "turn_id": "t1", "message_kind": "user_query", "source_message_ids": ["a", "b"],
                     "metadata": {"ignored": True}}))
@@ -120,7 +119,7 @@ def test_optional_fields_are_kept(client: FlaskClient, app: Flask) -> None:
     assert "metadata" not in first
 
 
-def test_any_role_and_empty_content_are_accepted(client: FlaskClient, app: Flask) -> None:
+def test_any_role_and_empty_content_are_accepted(client: Client, app: Flask) -> None:
     ok(add(client, {"role": "system", "content": "s"}))
     ok(add(client, {"role": "bogus", "content": ""}))
     ok(add(client, {"role": "user", "parts": []}))
@@ -140,7 +139,7 @@ def test_any_role_and_empty_content_are_accepted(client: FlaskClient, app: Flask
          "Invalid scope 'bogus'. Must be one of: agent, queue, resources, session, system, temp, upload, user"),
     ],
 )
-def test_context_uri_is_checked(client: FlaskClient, app: Flask, uri: str, reason: str) -> None:
+def test_context_uri_is_checked(client: Client, app: Flask, uri: str, reason: str) -> None:
     response = add(client, {"role": "user", "parts": [{"type": "context", "uri": uri}]})
     assert response.status_code == 400
     assert response.get_json() == {
@@ -152,7 +151,7 @@ def test_context_uri_is_checked(client: FlaskClient, app: Flask, uri: str, reaso
     error(client.get("/api/v1/sessions/m1", headers=ALICE), 404, "NOT_FOUND")  # nothing stored
 
 
-def test_empty_image_url(client: FlaskClient) -> None:
+def test_empty_image_url(client: Client) -> None:
     response = add(client, {"role": "user", "parts": [{"type": "image_url", "image_url": {"url": ""}}]})
     assert response.status_code == 400
     assert response.get_json() == {
@@ -161,13 +160,13 @@ def test_empty_image_url(client: FlaskClient) -> None:
     }
 
 
-def test_text_part_with_non_string_text_is_a_clear_400(client: FlaskClient) -> None:
+def test_text_part_with_non_string_text_is_a_clear_400(client: Client) -> None:
     # The real server answers 500 here; mockviking names the problem instead.
     err = error(add(client, {"role": "user", "parts": [{"type": "text", "text": 5}]}), 400, "INVALID_ARGUMENT")
     assert err["message"] == "Invalid request parameters: body.parts.0.text: Input should be a valid string"
 
 
-def test_batch_seed_example(client: FlaskClient, app: Flask) -> None:
+def test_batch_seed_example(client: Client, app: Flask) -> None:
     result = ok(client.post("/api/v1/sessions/b1/messages/batch", headers=ALICE, json={"messages": [
         {"role": "user", "content": "How do I authenticate users?"},
         {"role": "assistant", "content": "You can use OAuth 2.0 for authentication."},
@@ -177,7 +176,7 @@ def test_batch_seed_example(client: FlaskClient, app: Flask) -> None:
     assert [m["role"] for m in stored(app, "b1")] == ["user", "assistant", "user"]
 
 
-def test_batch_empty_and_limits(client: FlaskClient) -> None:
+def test_batch_empty_and_limits(client: Client) -> None:
     assert ok(client.post("/api/v1/sessions/b2/messages/batch", headers=ALICE, json={"messages": []})) == {
         "session_id": "b2", "message_count": 0, "added": 0, "pending_tokens": 0,
     }
@@ -197,13 +196,13 @@ def test_batch_empty_and_limits(client: FlaskClient) -> None:
         [{"role": "user", "content": "q"}, {"role": "user", "parts": [{"type": "image_url", "image_url": ""}]}],
     ],
 )
-def test_batch_is_all_or_nothing(client: FlaskClient, messages: list[dict[str, t.Any]]) -> None:
+def test_batch_is_all_or_nothing(client: Client, messages: list[dict[str, t.Any]]) -> None:
     response = client.post("/api/v1/sessions/a1b2c3d4/messages/batch", headers=ALICE, json={"messages": messages})
     assert response.status_code == 400
     assert ok(client.get("/api/v1/sessions/a1b2c3d4", headers=ALICE))["message_count"] == 5
 
 
-def test_batch_tool_groups_are_per_message(client: FlaskClient, app: Flask) -> None:
+def test_batch_tool_groups_are_per_message(client: Client, app: Flask) -> None:
     tool = {"type": "tool", "tool_id": "t", "tool_name": "n", "tool_output": "out"}
     ok(client.post("/api/v1/sessions/b4/messages/batch", headers=ALICE, json={"messages": [
         {"role": "assistant", "parts": [tool]}, {"role": "assistant", "parts": [tool]}]}))
@@ -219,12 +218,12 @@ def test_batch_tool_groups_are_per_message(client: FlaskClient, app: Flask) -> N
         ({"messages": "x"}, "Invalid request parameters: body.messages: Input should be a valid list"),
     ],
 )
-def test_batch_validation(client: FlaskClient, body: dict[str, t.Any], message: str) -> None:
+def test_batch_validation(client: Client, body: dict[str, t.Any], message: str) -> None:
     err = error(client.post("/api/v1/sessions/b5/messages/batch", headers=ALICE, json=body), 400, "INVALID_ARGUMENT")
     assert err["message"] == message
 
 
-def test_parts_ignore_fields_their_type_does_not_read(client: FlaskClient, app: Flask) -> None:
+def test_parts_ignore_fields_their_type_does_not_read(client: Client, app: Flask) -> None:
     ok(add(client, {"role": "user", "parts": [{"type": "text", "text": "u", "uri": {"a": 1}, "context_type": False}]}))
     ok(add(client, {"role": "user", "parts": [{"type": {"a": 1}, "text": "hi"}]}))
     ok(add(client, {"role": "assistant", "parts": [{"type": "tool", "tool_id": "t1", "tool_name": "x",

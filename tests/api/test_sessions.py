@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import typing as t
 
 import pytest
-from flask.testing import FlaskClient
+from flask import Flask
 
 from mockviking import Config, SessionStore, create_app
 
-from .conftest import ALICE, BOB, error, ok
+from .conftest import ALICE, BOB, Client, error, ok
 
 SEED_USER = {"account_id": "default", "user_id": "alice", "agent_id": "default"}
 GET_KEYS = [
@@ -23,7 +24,7 @@ GET_KEYS = [
 ]
 
 
-def test_get_seed_session_matches_the_seed_document(client: FlaskClient) -> None:
+def test_get_seed_session_matches_the_seed_document(client: Client) -> None:
     result = ok(client.get("/api/v1/sessions/a1b2c3d4", headers=ALICE))
     assert list(result) == GET_KEYS  # the real server's 26 fields, in its order
     assert result["message_count"] == 5
@@ -43,14 +44,14 @@ def test_get_seed_session_matches_the_seed_document(client: FlaskClient) -> None
     assert result["total_message_count"] == 17
 
 
-def test_agent_header_is_reported(client: FlaskClient) -> None:
+def test_agent_header_is_reported(client: Client) -> None:
     result = ok(client.get("/api/v1/sessions/a1b2c3d4", headers={**ALICE, "X-OpenViking-Agent": "agent7"}))
     assert result["user"]["agent_id"] == "agent7"
     peer = ok(client.get("/api/v1/sessions/a1b2c3d4", headers={**ALICE, "X-OpenViking-Actor-Peer": "p1"}))
     assert peer["user"]["agent_id"] == "p1"
 
 
-def test_get_missing_is_404_in_the_seed_shape(client: FlaskClient) -> None:
+def test_get_missing_is_404_in_the_seed_shape(client: Client) -> None:
     response = client.get("/api/v1/sessions/not-exists", headers=ALICE)
     assert response.status_code == 404
     assert response.get_json() == {
@@ -59,7 +60,7 @@ def test_get_missing_is_404_in_the_seed_shape(client: FlaskClient) -> None:
 
 
 @pytest.mark.parametrize("flag", ["true", "1", "yes", "on", "TRUE"])
-def test_auto_create(client: FlaskClient, flag: str) -> None:
+def test_auto_create(client: Client, flag: str) -> None:
     result = ok(client.get(f"/api/v1/sessions/new-{flag}?auto_create={flag}", headers=ALICE))
     assert result["session_id"] == f"new-{flag}"
     assert result["message_count"] == 0
@@ -71,12 +72,12 @@ def test_auto_create(client: FlaskClient, flag: str) -> None:
     ok(client.get(f"/api/v1/sessions/new-{flag}", headers=ALICE))
 
 
-def test_auto_create_false_does_not_create(client: FlaskClient) -> None:
+def test_auto_create_false_does_not_create(client: Client) -> None:
     error(client.get("/api/v1/sessions/x?auto_create=false", headers=ALICE), 404, "NOT_FOUND")
     error(client.get("/api/v1/sessions/x", headers=ALICE), 404, "NOT_FOUND")
 
 
-def test_create_generated_and_chosen_ids(client: FlaskClient) -> None:
+def test_create_generated_and_chosen_ids(client: Client) -> None:
     for body in ({}, {"session_id": ""}, {"session_id": None}, None):
         kwargs = {"json": body} if body is not None else {}
         result = ok(client.post("/api/v1/sessions", headers=ALICE, **kwargs))
@@ -91,14 +92,14 @@ def test_create_generated_and_chosen_ids(client: FlaskClient) -> None:
     }
 
 
-def test_create_duplicate_is_409(client: FlaskClient) -> None:
+def test_create_duplicate_is_409(client: Client) -> None:
     err = error(client.post("/api/v1/sessions", headers=ALICE, json={"session_id": "a1b2c3d4"}),
                 409, "ALREADY_EXISTS")
     assert err["message"] == "Resource already exists: Session 'a1b2c3d4' already exists"
     assert err["details"] == {"resource": "Session 'a1b2c3d4' already exists", "type": "resource"}
 
 
-def test_create_with_policy_config_and_memory_policy(client: FlaskClient) -> None:
+def test_create_with_policy_config_and_memory_policy(client: Client) -> None:
     result = ok(client.post("/api/v1/sessions", headers=ALICE, json={
         "session_id": "p1",
         "auto_commit_policy": {"pending_token_threshold": 5, "message_count_threshold": 99999,
@@ -130,13 +131,13 @@ def test_create_with_policy_config_and_memory_policy(client: FlaskClient) -> Non
         ({"auto_commit_policy": {"keep_recent_count": None}}, ["body", "auto_commit_policy"], "value_error"),
     ],
 )
-def test_create_validation(client: FlaskClient, body: object, loc: list[str], kind: str) -> None:
+def test_create_validation(client: Client, body: object, loc: list[str], kind: str) -> None:
     err = error(client.post("/api/v1/sessions", headers=ALICE, json=body), 400, "INVALID_ARGUMENT")
     assert err["details"]["validation_errors"][0]["loc"] == loc
     assert err["details"]["validation_errors"][0]["type"] == kind
 
 
-def test_create_null_body_and_non_json(client: FlaskClient) -> None:
+def test_create_null_body_and_non_json(client: Client) -> None:
     for kwargs in ({"data": "null", "content_type": "application/json"},
                    {"data": '{"session_id":"tp"}', "content_type": "text/plain"}):
         err = error(client.post("/api/v1/sessions", headers=ALICE, **kwargs), 400, "INVALID_ARGUMENT")
@@ -155,21 +156,21 @@ def test_create_null_body_and_non_json(client: FlaskClient) -> None:
         ("C:x", "Unsafe URI drive-prefixed component 'C:x' in viking://user/alice/sessions/C:x"),
     ],
 )
-def test_unsafe_ids_are_refused(client: FlaskClient, session_id: str, message: str) -> None:
+def test_unsafe_ids_are_refused(client: Client, session_id: str, message: str) -> None:
     err = error(client.post("/api/v1/sessions", headers=ALICE, json={"session_id": session_id}),
                 403, "PERMISSION_DENIED")
     assert err["message"] == message
     assert err["details"] == {"resource": message.rsplit(" ", 1)[-1]}
 
 
-def test_unsafe_path_ids_are_refused_on_every_route(client: FlaskClient) -> None:
+def test_unsafe_path_ids_are_refused_on_every_route(client: Client) -> None:
     for method, path in [("GET", "/api/v1/sessions/%2E%2E"), ("DELETE", "/api/v1/sessions/C:x"),
                          ("POST", "/api/v1/sessions/a%5Cb/messages")]:
         response = client.open(path, method=method, headers=ALICE, json={"role": "user", "content": "x"})
         error(response, 403, "PERMISSION_DENIED")
 
 
-def test_ids_with_spaces_and_unicode_round_trip(client: FlaskClient) -> None:
+def test_ids_with_spaces_and_unicode_round_trip(client: Client) -> None:
     for sid, path in [("with space", "with%20space"), ("日本語", "%E6%97%A5%E6%9C%AC%E8%AA%9E")]:
         ok(client.post("/api/v1/sessions", headers=ALICE, json={"session_id": sid}))
         assert ok(client.get(f"/api/v1/sessions/{path}", headers=ALICE))["session_id"] == sid
@@ -178,14 +179,14 @@ def test_ids_with_spaces_and_unicode_round_trip(client: FlaskClient) -> None:
 
 @pytest.mark.parametrize("path", ["/api/v1/sessions/a%2Fb", "/api/v1/sessions/%2FL/messages",
                                   "/api/v1/sessions//L"])
-def test_slash_in_path_is_a_route_miss(client: FlaskClient, path: str) -> None:
+def test_slash_in_path_is_a_route_miss(client: Client, path: str) -> None:
     response = client.open(path, method="POST" if path.endswith("messages") else "GET", headers=ALICE,
                            json={"role": "user", "content": "x"})
     assert response.status_code == 404
     assert response.get_json() == {"status": "error", "error": {"code": "NOT_FOUND", "message": "Not Found"}}
 
 
-def test_list_is_scoped_and_newest_first(client: FlaskClient) -> None:
+def test_list_is_scoped_and_newest_first(client: Client) -> None:
     listed = ok(client.get("/api/v1/sessions", headers=ALICE))
     assert {item["session_id"] for item in listed} == {"a1b2c3d4", "tool-demo"}
     for item in listed:
@@ -195,10 +196,10 @@ def test_list_is_scoped_and_newest_first(client: FlaskClient) -> None:
     assert ok(client.get("/api/v1/sessions", headers=BOB)) == []
 
 
-def test_list_orders_by_whole_second_then_name() -> None:
+def test_list_orders_by_whole_second_then_name(client_for: t.Callable[[Flask], Client]) -> None:
     now = [dt.datetime(2026, 3, 23, 2, 0, 0, tzinfo=dt.timezone.utc)]
     store = SessionStore(clock=lambda: now[0])
-    client = create_app(Config(fixtures=()), store=store).test_client()
+    client = client_for(create_app(Config(fixtures=()), store=store))
     for sid in ("b", "A", "c"):
         ok(client.post("/api/v1/sessions", json={"session_id": sid}))
     now[0] += dt.timedelta(seconds=1)
@@ -208,7 +209,7 @@ def test_list_orders_by_whole_second_then_name() -> None:
     assert listed[0]["mod_time"] == "2026-03-23T02:00:01Z"
 
 
-def test_delete(client: FlaskClient) -> None:
+def test_delete(client: Client) -> None:
     assert ok(client.delete("/api/v1/sessions/a1b2c3d4", headers=ALICE)) == {"session_id": "a1b2c3d4"}
     error(client.get("/api/v1/sessions/a1b2c3d4", headers=ALICE), 404, "NOT_FOUND")
     err = error(client.delete("/api/v1/sessions/a1b2c3d4", headers=ALICE), 404, "NOT_FOUND")
@@ -220,7 +221,7 @@ def test_delete(client: FlaskClient) -> None:
     assert result["message_count"] == 1
 
 
-def test_sessions_are_isolated_between_users(client: FlaskClient) -> None:
+def test_sessions_are_isolated_between_users(client: Client) -> None:
     error(client.get("/api/v1/sessions/a1b2c3d4", headers=BOB), 404, "NOT_FOUND")
     error(client.delete("/api/v1/sessions/a1b2c3d4", headers=BOB), 404, "NOT_FOUND")
     ok(client.post("/api/v1/sessions", headers=BOB, json={"session_id": "a1b2c3d4"}))
@@ -243,14 +244,14 @@ def test_sessions_are_isolated_between_users(client: FlaskClient) -> None:
     ],
 )
 def test_memory_policy_is_checked_in_the_real_servers_words(
-    client: FlaskClient, policy: object, message: str
+    client: Client, policy: object, message: str
 ) -> None:
     err = error(client.post("/api/v1/sessions", headers=ALICE, json={"memory_policy": policy}),
                 400, "INVALID_ARGUMENT")
     assert err == {"code": "INVALID_ARGUMENT", "message": message, "details": {}}
 
 
-def test_memory_policy_flags_are_read_loosely(client: FlaskClient) -> None:
+def test_memory_policy_flags_are_read_loosely(client: Client) -> None:
     ok(client.post("/api/v1/sessions", headers=ALICE, json={"session_id": "mp", "memory_policy": {
         "self": {"enabled": "off"}, "peer": {"enabled": 2}, "working_memory": {"enabled": "YES"}}}))
     policy = ok(client.get("/api/v1/sessions/mp", headers=ALICE))["memory_policy"]
@@ -258,7 +259,7 @@ def test_memory_policy_flags_are_read_loosely(client: FlaskClient) -> None:
 
 
 @pytest.mark.parametrize("flag", [0, 1, "on", "TRUE", "n"])
-def test_telemetry_flags_are_lax_booleans(client: FlaskClient, flag: object) -> None:
+def test_telemetry_flags_are_lax_booleans(client: Client, flag: object) -> None:
     body = client.post("/api/v1/sessions", headers=ALICE, json={"telemetry": flag}).get_json()
     assert body["status"] == "ok"
     assert (body["telemetry"] is not None) == (flag in (1, "on", "TRUE"))

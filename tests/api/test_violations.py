@@ -8,15 +8,14 @@ from flask import Flask
 
 from mockviking.harness.violations import Violation, ViolationLog, to_json, to_junit
 
-from .conftest import ALICE, ROOT
+from .conftest import ALICE, ROOT, Client
 
 
 def recorded(app: Flask) -> list[tuple[str | None, str, str, object]]:
     return [(v.operation_id, v.location, v.rule, v.value) for v in app.extensions["mockviking"].violations.all()]
 
 
-def test_validation_failures_are_violations_with_values(app: Flask) -> None:
-    client = app.test_client()
+def test_validation_failures_are_violations_with_values(app: Flask, client: Client) -> None:
     client.post("/api/v1/sessions/s/messages/batch", headers=ALICE,
                 json={"messages": [{"role": "user", "content": "ok"}, {"role": 7, "content": "x"}]})
     client.get("/api/v1/sessions/s?auto_create=maybe", headers=ALICE)
@@ -32,8 +31,7 @@ def test_validation_failures_are_violations_with_values(app: Flask) -> None:
     ]
 
 
-def test_route_and_method_misses_are_violations(app: Flask) -> None:
-    client = app.test_client()
+def test_route_and_method_misses_are_violations(app: Flask, client: Client) -> None:
     client.get("/api/v1/sessions/s/nope", headers=ALICE)
     client.put("/api/v1/sessions/s", headers=ALICE)
     client.open("/api/v1/sessions/s", method="QUERY", headers=ALICE)
@@ -44,8 +42,7 @@ def test_route_and_method_misses_are_violations(app: Flask) -> None:
     ]
 
 
-def test_what_is_not_a_violation(app: Flask) -> None:
-    client = app.test_client()
+def test_what_is_not_a_violation(app: Flask, client: Client) -> None:
     client.get("/api/v1/sessions")  # no key: the request is well formed, the caller unknown
     client.get("/api/v1/sessions/missing", headers=ALICE)  # a 404 for a session is a state answer
     client.get("/api/v1/sessions/", headers=ALICE)  # a 307 redirect
@@ -54,8 +51,7 @@ def test_what_is_not_a_violation(app: Flask) -> None:
     assert recorded(app) == []
 
 
-def test_journal_entries_carry_their_violations(app: Flask) -> None:
-    client = app.test_client()
+def test_journal_entries_carry_their_violations(app: Flask, client: Client) -> None:
     client.post("/api/v1/sessions/s/messages", headers=ALICE, json={"role": "user"})
     entry = client.get("/_mockviking/requests").get_json()["result"][0]
     assert entry["violations"] == [{

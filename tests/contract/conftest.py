@@ -15,10 +15,7 @@ import pytest
 from flask import Flask
 
 from mockviking import Config, create_app, load_contract
-
-REPO = Path(__file__).resolve().parents[2]
-SPEC = REPO / "spec" / "openapi.yaml"
-DEV_FIXTURES = REPO / "fixtures" / "dev.yaml"
+from tests._support import DEV_FIXTURES, SPEC
 
 
 @pytest.fixture(scope="session")

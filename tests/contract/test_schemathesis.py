@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import collections
 import typing as t
-from pathlib import Path
 
 import hypothesis
 import pytest
@@ -36,11 +35,7 @@ import schemathesis
 import yaml
 from flask import Flask
 
-REPO = Path(__file__).resolve().parents[2]
-SPEC = REPO / "spec" / "openapi.yaml"
-
-ROOT_KEY = "mockviking-root-key"
-ALICE_KEY = "alice-secret-key-0001"
+from tests._support import ALICE_KEY, ROOT_KEY, SPEC
 
 #: Operations only the root key may call (``x-openviking-roles: [root]``).
 ROOT_ONLY_OPERATIONS = ("create_account", "list_accounts")

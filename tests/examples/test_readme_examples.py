@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+from tests._support import README, make_sdk_hermetic
 
 pytest_plugins = ["pytester"]
 
@@ -20,9 +19,7 @@ def section(title: str) -> str:
 def test_use_it_in_pytest_example_passes(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     blocks = re.findall(r"```python\n(.+?)```", section("Use it in pytest"), flags=re.DOTALL)
     assert len(blocks) == 1
-    monkeypatch.setenv("OPENVIKING_CLI_CONFIG_FILE", "/nonexistent")
-    for name in ("OPENVIKING_URL", "OPENVIKING_API_KEY", "OPENVIKING_ACCOUNT", "OPENVIKING_USER"):
-        monkeypatch.delenv(name, raising=False)
+    make_sdk_hermetic(monkeypatch)
     pytester.makepyfile(test_my_agent=blocks[0])
     result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=3)

@@ -6,20 +6,18 @@ tests use unique session ids.
 
 from __future__ import annotations
 
-import os
 import typing as t
 
 import pytest
-from livesupport import ALICE_KEY, BOB_KEY, ServerProcess, running_server
+
+from tests._support import ALICE_KEY, BOB_KEY, ServerProcess, hermetic_sdk, running_server, sdk_clients
+
+__all__ = ["hermetic_sdk"]
 
 
 @pytest.fixture(autouse=True)
-def _hermetic_sdk(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No user ovcli.conf or OPENVIKING_* variable may leak into an SDK client."""
-    for name in list(os.environ):
-        if name.startswith("OPENVIKING_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("OPENVIKING_CLI_CONFIG_FILE", "/nonexistent")
+def _hermetic_sdk(hermetic_sdk: None) -> None:
+    """Every live test: no user ovcli.conf or OPENVIKING_* variable leaks into an SDK client."""
 
 
 @pytest.fixture(scope="session")
@@ -37,19 +35,12 @@ def base_url(live_server: ServerProcess) -> str:
 @pytest.fixture
 def make_client(base_url: str) -> t.Iterator[t.Callable[..., t.Any]]:
     """``make_client(api_key, **kwargs)`` -> an initialized SyncHTTPClient, closed afterwards."""
-    from openviking_sdk import SyncHTTPClient
+    with sdk_clients(base_url) as make:
 
-    clients: list[t.Any] = []
+        def make_client(api_key: str | None = ALICE_KEY, **kwargs: t.Any) -> t.Any:
+            return make(api_key, **kwargs)
 
-    def make(api_key: str | None = ALICE_KEY, **kwargs: t.Any) -> t.Any:
-        client = SyncHTTPClient(url=base_url, api_key=api_key, timeout=10, **kwargs)
-        client.initialize()
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        client.close()
+        yield make_client
 
 
 @pytest.fixture

@@ -15,7 +15,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from livesupport import (
+from openviking_sdk.errors import NotFoundError, UnauthenticatedError
+
+import mockviking
+from tests._support import (
     ALICE_KEY,
     DEFAULT_FIXTURES,
     DEV_FIXTURES,
@@ -23,12 +26,9 @@ from livesupport import (
     ServerProcess,
     run_cli,
     running_server,
+    sdk_client,
     start_server,
 )
-from openviking_sdk import SyncHTTPClient
-from openviking_sdk.errors import NotFoundError, UnauthenticatedError
-
-import mockviking
 
 FIRST_LINE = re.compile(
     r"^mockviking (?P<version>\S+) serving http://127\.0\.0\.1:(?P<port>\d+) "
@@ -49,12 +49,6 @@ def health(url: str, **headers: str) -> t.Any:
     response = httpx.get(f"{url}/health", headers=headers, timeout=10)
     assert response.status_code == 200, response.text
     return response.json()
-
-
-def sdk_client(url: str, **kwargs: t.Any) -> t.Any:
-    client = SyncHTTPClient(url=url, timeout=10, **kwargs)
-    client.initialize()
-    return client
 
 
 def assert_stopped_cleanly(server: ServerProcess, exit_code: int) -> None:

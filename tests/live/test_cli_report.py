@@ -8,7 +8,8 @@ from xml.etree import ElementTree
 
 import httpx
 import pytest
-from livesupport import ALICE_KEY, running_server
+
+from tests._support import ALICE_KEY, running_server
 
 
 @pytest.mark.parametrize("server_name", ["granian", "waitress"])

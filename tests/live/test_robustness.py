@@ -10,7 +10,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from livesupport import ALICE_KEY, run_cli, running_server, start_server
+
+from tests._support import ALICE_KEY, run_cli, running_server, start_server
 
 HEADERS = {"X-API-Key": ALICE_KEY}
 THREADS, WRITES = 16, 500

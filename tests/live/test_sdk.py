@@ -15,7 +15,6 @@ import uuid
 
 import httpx
 import pytest
-from livesupport import ALICE_KEY, BOB_KEY, CAROL_KEY, ROOT_KEY
 from openviking_sdk import ContextPart, SyncHTTPClient, TextPart
 from openviking_sdk.errors import (
     AlreadyExistsError,
@@ -26,6 +25,8 @@ from openviking_sdk.errors import (
     PermissionDeniedError,
     UnauthenticatedError,
 )
+
+from tests._support import ALICE_KEY, BOB_KEY, CAROL_KEY, ROOT_KEY
 
 GENERATED_ID = re.compile(r"^(\d{8})-(\d{6})-[0-9a-f]{16}$")
 

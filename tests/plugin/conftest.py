@@ -7,8 +7,6 @@ collected late when the whole suite runs.
 
 from __future__ import annotations
 
-import os
-
 # Imported here, before any in-process pytester run: pytester restores ``sys.modules`` after
 # each inner run, and httpx imports httpcore lazily, on its first client. Were that first
 # import inside an inner run, httpcore would be imported a second time later while httpx
@@ -17,16 +15,11 @@ import os
 import httpcore  # noqa: F401
 import pytest
 
+from tests._support import hermetic_sdk
+
+__all__ = ["hermetic_sdk"]
+
 
 def pytest_configure(config: pytest.Config) -> None:
     if not config.pluginmanager.has_plugin("pytester"):
         config.pluginmanager.import_plugin("pytester")
-
-
-@pytest.fixture
-def hermetic_sdk(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No user ovcli.conf or OPENVIKING_* variable may leak into an SDK client."""
-    for name in list(os.environ):
-        if name.startswith("OPENVIKING_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("OPENVIKING_CLI_CONFIG_FILE", "/nonexistent")

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT_KEY = "mockviking-root-key"
-ALICE_KEY = "alice-secret-key-0001"
+from tests._support import ALICE_KEY, ROOT_KEY
 
 #: A fixture file that replaces the bundled data entirely.
 ZETA_YAML = """\

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from pluginsupport import OMEGA_YAML, ZETA_YAML, inner_tests
+
+from .pluginsupport import OMEGA_YAML, ZETA_YAML, inner_tests
 
 #: Inner tests for a run whose default fixtures are zeta.yaml instead of the bundled ones.
 ZETA_CHECKS = """

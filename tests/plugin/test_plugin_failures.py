@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from pluginsupport import inner_tests
+
+from .pluginsupport import inner_tests
 
 BOOM = """
 class StoreExploded(RuntimeError):

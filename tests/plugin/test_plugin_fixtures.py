@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from pluginsupport import inner_tests
+
+from .pluginsupport import inner_tests
 
 
 def test_mockviking_serves_a_live_url_and_working_keys(pytester: pytest.Pytester) -> None:

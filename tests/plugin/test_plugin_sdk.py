@@ -16,6 +16,7 @@ from openviking_sdk import OpenVikingError, SyncHTTPClient
 from openviking_sdk.errors import InternalError, UnavailableError
 
 from mockviking.testing import MockVikingHandle
+from tests._support import sdk_client, sdk_clients
 
 MESSAGES = "/api/v1/sessions/*/messages"
 
@@ -25,17 +26,12 @@ def client_for(
     mockviking: MockVikingHandle, hermetic_sdk: None
 ) -> t.Iterator[t.Callable[[str, str], SyncHTTPClient]]:
     """``client_for(account, user)``: an initialized SDK client of that user, closed afterwards."""
-    clients: list[SyncHTTPClient] = []
+    with sdk_clients(mockviking.url) as make:
 
-    def make(account_id: str, user_id: str) -> SyncHTTPClient:
-        client = SyncHTTPClient(url=mockviking.url, api_key=mockviking.key_for(account_id, user_id), timeout=10)
-        client.initialize()
-        clients.append(client)
-        return client
+        def client_for(account_id: str, user_id: str) -> SyncHTTPClient:
+            return make(mockviking.key_for(account_id, user_id))
 
-    yield make
-    for client in clients:
-        client.close()
+        yield client_for
 
 
 def add(client: SyncHTTPClient, n: int, session_id: str = "s1") -> t.Any:
@@ -235,8 +231,7 @@ def test_the_same_seed_reproduces_on_an_independent_server(
     first = failure_indexes(mockviking, client_for("acme", "dana"), seed=42)
     with MockVikingServer(create_app(Config())) as server:
         other = MockVikingHandle(server, server.app.extensions[EXTENSION])
-        client = SyncHTTPClient(url=other.url, api_key=other.key_for("acme", "dana"), timeout=10)
-        client.initialize()
+        client = sdk_client(other.url, api_key=other.key_for("acme", "dana"))
         try:
             second = failure_indexes(other, client, seed=42)
         finally:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from pluginsupport import inner_tests
+
+from .pluginsupport import inner_tests
 
 
 def test_each_xdist_worker_gets_its_own_server(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:

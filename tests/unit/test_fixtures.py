@@ -11,6 +11,7 @@ from mockviking.domain.owners import Owner
 from mockviking.domain.store import SessionStore
 from mockviking.harness.config import default_fixture_path
 from mockviking.harness.fixtures import FixtureError, load_fixture, load_into
+from tests._support import BOB_KEY
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +34,7 @@ def test_bundled_fixtures_hold_the_seed_example(contract: Contract) -> None:
     assert session.memories_extracted["total"] == 10
     assert session.llm_token_usage["total_tokens"] == 7000
     assert store.auth_mode == "api_key"
-    assert store.resolve_key("bob-secret-key-0002").role == "user"  # type: ignore[union-attr]
+    assert store.resolve_key(BOB_KEY).role == "user"  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ from mockviking import Config, create_app
 from mockviking.contract.spec import SpecError, build_contract, default_spec_path, load_contract
 from mockviking.web.app import bind_operations, flask_rule
 from mockviking.web.handlers import HANDLERS
+from tests._support import ALICE_KEY
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +115,7 @@ def test_operation_without_handler_answers_501(document: dict[str, t.Any], tmp_p
     spec.write_text(yaml.safe_dump(extended))
     app = create_app(Config(spec_path=str(spec)))
     response = app.test_client().post(
-        "/api/v1/sessions/s1/used", headers={"X-API-Key": "alice-secret-key-0001"}
+        "/api/v1/sessions/s1/used", headers={"X-API-Key": ALICE_KEY}
     )
     assert response.status_code == 501
     body = response.get_json()

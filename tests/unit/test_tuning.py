@@ -9,8 +9,9 @@ import typing as t
 from mockviking import create_app
 from mockviking.harness.config import Config
 from mockviking.serving.tuning import MIDDLE_GENERATION_EVERY, _freeze_survivors, tune_interpreter
+from tests._support import ALICE_KEY
 
-KEY = {"X-API-Key": "alice-secret-key-0001"}
+KEY = {"X-API-Key": ALICE_KEY}
 
 
 def _fill(client: t.Any) -> None:

@@ -1,6 +1,6 @@
-"""Helpers of the verify tests: real ``mockviking serve`` subprocesses, deliberately wrong servers.
+"""Helpers of the verify tests: ``mockviking verify`` runs, deliberately wrong servers.
 
-Every wait is bounded: a server that does not print its URL fails the test instead of hanging.
+The real ``mockviking serve`` subprocesses come from :mod:`tests._support` (``running_server``).
 """
 
 from __future__ import annotations
@@ -9,78 +9,15 @@ import contextlib
 import dataclasses
 import io
 import json
-import os
-import queue
 import re
 import socket
-import subprocess
-import sys
-import tempfile
-import threading
 import typing as t
-from pathlib import Path
-
-import pytest
 
 from mockviking import Config, create_app
 from mockviking.serving.waitress_server import MockVikingServer
-
-REPO = Path(__file__).resolve().parents[2]
-DEV_FIXTURES = REPO / "fixtures" / "dev.yaml"
-ROOT_KEY = "mockviking-root-key"
-ALICE_KEY = "alice-secret-key-0001"
-
-STARTUP_TIMEOUT = 15.0
-STOP_TIMEOUT = 5.0
+from tests._support import run_cli
 
 WsgiApp = t.Callable[[dict[str, t.Any], t.Callable[..., t.Any]], t.Iterable[bytes]]
-
-
-def _hermetic_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENVIKING_")}
-    env["PYTHONUNBUFFERED"] = "1"
-    return env
-
-
-@contextlib.contextmanager
-def serve_subprocess(*args: str) -> t.Iterator[str]:
-    """``mockviking serve --port 0 ARGS`` in a subprocess; yields its URL, stops it afterwards."""
-    cmd = [sys.executable, "-m", "mockviking", "serve", "--port", "0", *args]
-    stderr = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(cmd, cwd=REPO, env=_hermetic_env(), stdout=subprocess.PIPE, stderr=stderr,
-                            text=True, encoding="utf-8")
-    assert proc.stdout is not None
-    lines: queue.Queue[str | None] = queue.Queue()
-
-    def pump(stream: t.IO[str]) -> None:
-        try:
-            for line in iter(stream.readline, ""):
-                lines.put(line)
-        finally:
-            lines.put(None)
-
-    threading.Thread(target=pump, args=(proc.stdout,), daemon=True).start()
-    try:
-        try:
-            first = lines.get(timeout=STARTUP_TIMEOUT)
-        except queue.Empty:
-            first = None
-        match = re.search(r"http://\S+", first or "")
-        if match is None:
-            proc.kill()
-            proc.wait(timeout=STOP_TIMEOUT)
-            stderr.seek(0)
-            pytest.fail(f"`{' '.join(cmd)}` printed no URL (first line {first!r}); stderr:\n{stderr.read()}")
-        yield match.group(0)
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=STOP_TIMEOUT)
-        stderr.close()
 
 
 @contextlib.contextmanager
@@ -110,10 +47,7 @@ class Result:
 def run_verify(*args: str, timeout: float = 600.0) -> Result:
     """``mockviking verify ARGS`` in a child process, so no state of this test process (the
     hypothesis and schemathesis globals other tests touch) can change what it does."""
-    done = subprocess.run(
-        [sys.executable, "-m", "mockviking", "verify", *args],
-        capture_output=True, text=True, encoding="utf-8", timeout=timeout, check=False,
-    )
+    done = run_cli("verify", *args, timeout=timeout)
     return Result(done.returncode, done.stdout + done.stderr)
 
 

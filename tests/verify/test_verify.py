@@ -15,15 +15,13 @@ from pathlib import Path
 import click
 import pytest
 
+from tests._support import ALICE_KEY, DEV_FIXTURES, ROOT_KEY, running_server
+
 from .support import (
-    ALICE_KEY,
-    DEV_FIXTURES,
-    ROOT_KEY,
     batch_keeps_first_message,
     free_port_url,
     mockviking_app,
     run_verify,
-    serve_subprocess,
     serve_wsgi,
     validation_errors_as_422,
     without_agent_id,
@@ -36,15 +34,15 @@ BOUNDED = ("--max-examples", "8", "--time-limit", "120", "--seed", "20260323")
 @pytest.fixture(scope="module")
 def api_key_server() -> t.Iterator[str]:
     """``mockviking serve`` with the bundled fixtures (root key ``mockviking-root-key``)."""
-    with serve_subprocess("--seed", "3") as url:
-        yield url
+    with running_server("--seed", "3") as server:
+        yield server.url
 
 
 @pytest.fixture(scope="module")
 def dev_server() -> t.Iterator[str]:
     """``mockviking serve --fixtures fixtures/dev.yaml``: dev mode, no keys."""
-    with serve_subprocess("--fixtures", str(DEV_FIXTURES)) as url:
-        yield url
+    with running_server("--fixtures", str(DEV_FIXTURES)) as server:
+        yield server.url
 
 
 # -- mockviking passes its own contract ---------------------------------------------------------

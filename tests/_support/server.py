@@ -1,13 +1,13 @@
-"""Helpers of the live tests: start ``mockviking serve`` as a subprocess, stop it, read it.
+"""``mockviking serve`` as a child process: start it on a free port, read its URL, stop it.
 
-Every wait is bounded: a server that does not print its URL fails the test instead of hanging
-it, and one that ignores a signal is killed after a timeout.
+``serve --port 0`` binds a free port and prints ``mockviking <version> serving <url> (<mode>
+mode)`` as its first line. Every wait is bounded: a server that does not print its URL fails
+the test instead of hanging it, and one that ignores a signal is killed after a timeout.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import queue
 import signal
 import subprocess
@@ -20,25 +20,12 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-DEFAULT_FIXTURES = REPO / "fixtures" / "default.yaml"
-DEV_FIXTURES = REPO / "fixtures" / "dev.yaml"
+from tests._support.paths import REPO
+from tests._support.sdk import hermetic_env
 
-ROOT_KEY = "mockviking-root-key"
-ALICE_KEY = "alice-secret-key-0001"
-BOB_KEY = "bob-secret-key-0002"
-CAROL_KEY = "carol-secret-key-0003"
-
-STARTUP_TIMEOUT = 10.0
+#: Seconds to wait for the first line: generous, the machine may be busy with other tests.
+STARTUP_TIMEOUT = 15.0
 STOP_TIMEOUT = 5.0
-
-
-def hermetic_env() -> dict[str, str]:
-    """The environment without OPENVIKING_* variables, and with no ovcli.conf to read."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENVIKING_")}
-    env["OPENVIKING_CLI_CONFIG_FILE"] = "/nonexistent"
-    env["PYTHONUNBUFFERED"] = "1"
-    return env
 
 
 @dataclass
@@ -101,7 +88,12 @@ def _pump(stream: t.IO[str], sink: queue.Queue[str | None]) -> None:
 def start_server(
     *args: str, module: bool = True, timeout: float = STARTUP_TIMEOUT,
 ) -> ServerProcess:
-    """Start ``mockviking serve --port 0 ARGS`` and wait (bounded) for its first stdout line."""
+    """Start ``mockviking serve --port 0 ARGS`` and wait (bounded) for its first stdout line.
+
+    ``module=False`` runs the ``mockviking`` console script instead of ``python -m mockviking``.
+    The caller stops it (:meth:`ServerProcess.stop`) and closes ``stderr_file``; or use
+    :func:`running_server`.
+    """
     if module:
         cmd = [sys.executable, "-m", "mockviking", "serve", "--port", "0", *args]
     else:
@@ -136,22 +128,23 @@ def start_server(
     if not url:
         proc.kill()
         proc.wait(timeout=STOP_TIMEOUT)
+        stderr.seek(0)
+        err = stderr.read()
         stderr.close()
-        pytest.fail(f"first line has no URL: {first!r}")
+        pytest.fail(f"`{' '.join(cmd)}`: first line has no URL: {first!r}; stderr:\n{err}")
     return ServerProcess(proc=proc, first_line=first, url=url, _stdout=lines, stderr_file=stderr)
 
 
 @contextlib.contextmanager
 def running_server(*args: str, module: bool = True) -> t.Iterator[ServerProcess]:
+    """:func:`start_server`, stopped on exit: SIGTERM, a second one if the first is lost (see
+    ``tests/live/test_cli.py``), then a kill."""
     server = start_server(*args, module=module)
     try:
         yield server
     finally:
-        # A second signal if the first one is lost (see test_cli.py), then a kill.
         server.stop(timeout=2.0, attempts=2)
         server.stderr_file.close()
-
-
 
 
 def run_cli(*args: str, timeout: float = 15.0) -> subprocess.CompletedProcess[str]:
