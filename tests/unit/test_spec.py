@@ -149,3 +149,14 @@ def test_parsed_contracts_are_cached_by_content(tmp_path: Path) -> None:
     assert first.document == second.document
     spec.write_text(default_spec_path().read_text().replace("title: OpenViking", "title: Changed OpenViking"))
     assert load_contract(spec).document["info"]["title"].startswith("Changed")  # a new text, a new parse
+
+
+def test_every_control_path_lives_under_the_control_prefix() -> None:
+    """The journal, violations and faults tell mockviking's own requests by this one prefix."""
+    from mockviking.contract.spec import bundled_contract
+    from mockviking.harness.config import CONTROL_PREFIX
+
+    paths = {op.path for op in bundled_contract("control.yaml").operations}
+    assert paths
+    assert all(path.startswith(CONTROL_PREFIX + "/") for path in paths), paths
+    assert not any(op.path.startswith(CONTROL_PREFIX) for op in load_contract().operations)
