@@ -51,9 +51,9 @@ import jsonschema_rs  # noqa: E402
 import run  # noqa: E402  (benchmarks/run.py: the benchmark's messages)
 from hypothesis import HealthCheck, Phase, given, seed, settings  # noqa: E402
 
-from mockviking.precheck import compile_precheck  # noqa: E402
-from mockviking.spec import Contract, Operation, load_contract  # noqa: E402
-from mockviking.validation import OperationValidator  # noqa: E402
+from mockviking.contract.precheck import compile_precheck  # noqa: E402
+from mockviking.contract.spec import Contract, Operation, load_contract  # noqa: E402
+from mockviking.contract.validation import OperationValidator  # noqa: E402
 
 Check = t.Callable[[t.Any], bool]
 
