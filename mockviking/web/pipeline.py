@@ -177,9 +177,10 @@ def after_request(harness: Harness) -> t.Callable[[Response], Response]:
     The state is saved before the client hears the write succeeded. One hook, not two:
     Flask's per-hook cost is paid on every request.
     """
+    saving = harness.state_file is not None
 
     def after(response: Response) -> Response:
-        if request.method not in ("GET", "HEAD") and response.status_code < 300:
+        if saving and request.method not in ("GET", "HEAD") and response.status_code < 300:
             harness.persist()
         try:
             _record(harness, response)

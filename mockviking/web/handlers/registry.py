@@ -44,7 +44,7 @@ class Call:
     def session_id(self) -> str:
         """The path's session id, once checked as the real storage layer checks it."""
         session_id: str = self.params["session_id"]
-        check_session_id(session_id, self.caller.user_id, self.store.limits.max_id_length)
+        check_session_id(session_id, self.caller.user_id, self.harness.config.max_id_length)
         return session_id
 
     def dict_body(self) -> dict[str, t.Any]:
