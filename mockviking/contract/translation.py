@@ -13,7 +13,7 @@ import typing as t
 
 import jsonschema
 
-from mockviking.contract.refusals import Refusal, RouteRefusal, ServiceRefusal
+from mockviking.contract.refusals import Refusal, RouteRefusal
 
 _TYPE_ERRORS: dict[str, tuple[str, str]] = {
     "string": ("string_type", "Input should be a valid string"),
@@ -75,7 +75,7 @@ def service_error(failures: t.Sequence[ServiceFailure]) -> Refusal:
         return template
 
     spec = first.spec
-    kind = RouteRefusal if spec.get("shape") == "route" else ServiceRefusal
+    kind = RouteRefusal if spec.get("shape") == "route" else Refusal
     details = fill(spec["details"]) if "details" in spec else None
     return kind(spec.get("code", "INVALID_ARGUMENT"), fill(spec.get("message", "Invalid value")), details,
                 violations=failures)

@@ -18,7 +18,7 @@ from flask import Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from mockviking.contract.decoding import decode_body
-from mockviking.contract.refusals import REFUSALS, Refusal
+from mockviking.contract.refusals import Refusal
 from mockviking.contract.spec import Operation
 from mockviking.contract.validation import OperationValidator
 from mockviking.domain.errors import DomainError
@@ -81,9 +81,9 @@ def make_view(
                 raise DomainError("PERMISSION_DENIED", f"Requires role: {', '.join(op.roles)}")
             query = req.args.to_dict(flat=False) if validator.reads_query else {}
             valid = validator.validate(path_params, query, headers, body)
-        except REFUSALS as exc:
+        except Refusal as exc:
             if op.access != "control":
-                _record_violations(harness, op, t.cast(Refusal, exc).violations)
+                _record_violations(harness, op, exc.violations)
             raise
         wants_telemetry = op.telemetry_operation is not None and telemetry_requested(valid.body)
         started = time.perf_counter()

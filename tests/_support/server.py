@@ -116,22 +116,12 @@ def start_server(
     else:
         problem = "stdout closed before the first line"
     if first is None:
-        proc.kill()
-        proc.wait(timeout=STOP_TIMEOUT)
-        stderr.seek(0)
-        err = stderr.read()
-        stderr.close()
-        pytest.fail(f"`{' '.join(cmd)}`: {problem} (exit {proc.returncode}); stderr:\n{err}")
+        _give_up(proc, stderr, f"`{' '.join(cmd)}`: {problem}")
     first = first.rstrip("\n")
     words = first.split()
     url = next((w for w in words if w.startswith("http://")), "")
     if not url:
-        proc.kill()
-        proc.wait(timeout=STOP_TIMEOUT)
-        stderr.seek(0)
-        err = stderr.read()
-        stderr.close()
-        pytest.fail(f"`{' '.join(cmd)}`: first line has no URL: {first!r}; stderr:\n{err}")
+        _give_up(proc, stderr, f"`{' '.join(cmd)}`: first line has no URL: {first!r}")
     return ServerProcess(proc=proc, first_line=first, url=url, _stdout=lines, stderr_file=stderr)
 
 
@@ -153,3 +143,13 @@ def run_cli(*args: str, timeout: float = 15.0) -> subprocess.CompletedProcess[st
         [sys.executable, "-m", "mockviking", *args], cwd=REPO, env=hermetic_env(),
         capture_output=True, text=True, encoding="utf-8", timeout=timeout, check=False,
     )
+
+
+def _give_up(proc: subprocess.Popen[str], stderr: t.IO[str], problem: str) -> t.NoReturn:
+    """Kill a server that did not start as expected and fail the test with what it printed."""
+    proc.kill()
+    proc.wait(timeout=STOP_TIMEOUT)
+    stderr.seek(0)
+    err = stderr.read()
+    stderr.close()
+    pytest.fail(f"{problem} (exit {proc.returncode}); stderr:\n{err}")
