@@ -16,7 +16,6 @@ from mockviking.domain.errors import DomainError, already_exists, session_not_fo
 from mockviking.domain.messages import Message, MessageDraft, fill_group_ids
 from mockviking.domain.models import Session
 from mockviking.domain.owners import Owner
-from mockviking.domain.rules import check_session_id
 
 
 class Keep:
@@ -52,7 +51,7 @@ class SessionBook(AccountRegistry):
         """A new empty session; an id that exists for this owner is refused."""
         with self._lock:
             if session_id:
-                check_session_id(session_id, owner.user_id, self.limits.max_id_length)
+                rules.check_session_id(session_id, owner.user_id, self.limits.max_id_length)
             sid = session_id or self.new_session_id()
             sessions = self._state.sessions.setdefault(owner, {})
             if sid in sessions:
