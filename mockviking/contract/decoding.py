@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import re
 import typing as t
 from email.message import Message
 
@@ -24,6 +25,17 @@ class _Missing:
 
 
 MISSING: t.Final = _Missing()
+
+
+#: A JSON escape of a surrogate code point (``\\ud800``-``\\udfff``, either case).
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def may_hold_surrogate(body: bytes) -> bool:
+    """Whether a body could decode to a lone surrogate (an escape, or UTF-8-encoded surrogate
+    bytes, which the real server's decoder passes): only such bodies are walked for one. A
+    surrogate pair (an emoji escaped by ``ensure_ascii``) matches too and is walked for nothing."""
+    return b"\xed" in body or (b"\\u" in body and _SURROGATE_ESCAPE.search(body) is not None)
 
 
 def body_parse_error() -> RouteRefusal:

@@ -73,6 +73,53 @@ def check_identifier(value: str, field: str) -> None:
         raise DomainError("INVALID_ARGUMENT", reason)
 
 
+# -- text ------------------------------------------------------------------------------------
+
+
+def unstorable_text(value: t.Any) -> str | None:
+    """Why ``value`` cannot be stored as UTF-8 (a lone surrogate), in the real server's words.
+
+    JSON's ``"\\ud800"`` decodes to a string no UTF-8 writer accepts: the real server refuses
+    it when it stores the value, and a stored one would make every later answer holding it
+    fail. The first such string, depth first, is named with the position of the character in
+    it. Cost: O(size of the value); only called for bodies that may hold one.
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if not item.isascii():
+                try:
+                    item.encode("utf-8")
+                except UnicodeEncodeError as exc:
+                    return str(exc)
+        elif isinstance(item, dict):
+            for key, child in reversed(list(item.items())):
+                stack.extend((child, key))
+        elif isinstance(item, (list, tuple)):
+            stack.extend(reversed(item))
+    return None
+
+
+def escape_unstorable(value: t.Any) -> t.Any:
+    """``value`` with each lone surrogate written as ``\\udXXX``: for reports and the journal,
+    which show what a client sent even when it could not be stored."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {escape_unstorable(k): escape_unstorable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [escape_unstorable(v) for v in value]
+    return value
+
+
+def check_storable(value: t.Any) -> None:
+    """Refuse a value holding a lone surrogate with the real server's INVALID_ARGUMENT."""
+    problem = unstorable_text(value)
+    if problem is not None:
+        raise DomainError("INVALID_ARGUMENT", problem, {})
+
+
 # -- session policies --------------------------------------------------------------------------
 
 

@@ -22,7 +22,7 @@ from mockviking.domain.errors import DomainError
 from mockviking.domain.messages import drafts_from_request
 from mockviking.domain.models import LLM_USAGE_KEYS
 from mockviking.domain.owners import Owner
-from mockviking.domain.rules import identifier_problem
+from mockviking.domain.rules import identifier_problem, unstorable_text
 from mockviking.domain.store import SessionStore
 from mockviking.domain.tasks import CommitScript, TaskPlan
 
@@ -163,6 +163,9 @@ def check_fixture(data: t.Any, contract: Contract, source: str = "<fixture>") ->
         path = list(error.absolute_path)
         where = ".".join(detail[0].loc) or "(top level)"
         raise FixtureError(f"{source}: {_record_name(data, path)}: {where}: {detail[0].message}")
+    problem = unstorable_text(data)
+    if problem is not None:
+        raise FixtureError(f"{source}: {problem}")
     return Fixture(source, data)
 
 

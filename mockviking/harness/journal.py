@@ -15,6 +15,7 @@ import json
 import threading
 import typing as t
 
+from mockviking.domain.rules import escape_unstorable
 from mockviking.harness.config import CONTROL_PREFIX
 
 #: Headers whose values never enter the journal.
@@ -179,7 +180,7 @@ def readable(data: bytes, mimetype: str | None) -> t.Any:
         return None
     if (mimetype or "").endswith("json"):
         try:
-            return json.loads(data)
+            return escape_unstorable(json.loads(data))
         except (ValueError, RecursionError):
             pass
     text = data.decode("utf-8", errors="replace")

@@ -17,7 +17,7 @@ from mockviking.domain.errors import DomainError
 from mockviking.domain.messages import Message
 from mockviking.domain.models import Archive, Session, State
 from mockviking.domain.owners import Owner, UserRecord
-from mockviking.domain.rules import check_session_id, identifier_problem
+from mockviking.domain.rules import check_session_id, identifier_problem, unstorable_text
 from mockviking.domain.store import SessionStore
 from mockviking.domain.tasks import CommitReport, CommitScript, Task, TaskPlan
 
@@ -145,6 +145,9 @@ def _state_in(document: t.Any) -> State:
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise SnapshotError(f"not a {FORMAT} document (its 'format' must be {FORMAT!r})")
     version = document.get("version")
+    problem = unstorable_text(document)
+    if problem is not None:
+        raise SnapshotError(problem)
     if version not in READABLE_VERSIONS:
         raise SnapshotError(f"unsupported {FORMAT} version {version!r}; this reads versions 1 and {VERSION}")
     state = State(root_key=document.get("root_key"))

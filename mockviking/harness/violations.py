@@ -14,6 +14,8 @@ import threading
 import typing as t
 from xml.etree import ElementTree
 
+from mockviking.domain.rules import escape_unstorable
+
 _MAX_VALUE_CHARS = 200
 
 
@@ -45,6 +47,7 @@ class Violation:
 
 
 def _clip(value: t.Any) -> t.Any:
+    value = escape_unstorable(value)  # a report must be writable whatever the client sent
     try:
         text = json.dumps(value, ensure_ascii=False)
     except (TypeError, ValueError):

@@ -17,11 +17,12 @@ import uuid
 from flask import Response, g, request
 from werkzeug.exceptions import HTTPException
 
-from mockviking.contract.decoding import decode_body
+from mockviking.contract.decoding import decode_body, may_hold_surrogate
 from mockviking.contract.refusals import Refusal
 from mockviking.contract.spec import Operation
 from mockviking.contract.validation import OperationValidator
 from mockviking.domain.errors import DomainError
+from mockviking.domain.rules import check_storable
 from mockviking.harness.config import Config
 from mockviking.harness.faults import Fault
 from mockviking.harness.harness import Harness
@@ -81,6 +82,8 @@ def make_view(
                 raise DomainError("PERMISSION_DENIED", f"Requires role: {', '.join(op.roles)}")
             query = req.args.to_dict(flat=False) if validator.reads_query else {}
             valid = validator.validate(path_params, query, headers, body)
+            if may_hold_surrogate(raw_body):
+                check_storable(valid.body)  # after validation, as the real server checks it when storing
         except Refusal as exc:
             if op.access != "control":
                 _record_violations(harness, op, exc.violations)
