@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import random
 import threading
+import typing as t
 import uuid
 
 from mockviking.domain.clock import Now, message_timestamp, utc_now
@@ -64,6 +65,18 @@ class StoreBase:
         with self._lock:
             self._state = self._empty_state()
             self._baseline = copy.deepcopy(self._state)
+
+    def generator_state(self) -> list[t.Any]:
+        """Where the id and key generator stands, as JSON-ready data (saved with the state, so a
+        seeded server restarted from its state file does not hand out the same ids again)."""
+        version, internal, gauss = self._rng.getstate()
+        return [version, list(internal), gauss]
+
+    def restore_generator(self, data: t.Sequence[t.Any]) -> None:
+        """Put the generator back where :meth:`generator_state` found it."""
+        version, internal, gauss = data
+        with self._lock:
+            self._rng.setstate((version, tuple(internal), gauss))
 
     def _uuid(self) -> str:
         return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))

@@ -57,6 +57,7 @@ def export_state(store: SessionStore) -> dict[str, t.Any]:
             "tasks": [_task_out(task) for task in state.tasks.values()],
             "open_tasks": list(state.open_tasks),
             "task_plan": dataclasses.asdict(state.task_plan),
+            "generator": store.generator_state(),
         }
 
 
@@ -68,6 +69,12 @@ def import_state(store: SessionStore, document: t.Any, *, baseline: bool = False
         raise
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise SnapshotError(f"not a {FORMAT} document: {type(exc).__name__}: {exc}") from exc
+    generator = document.get("generator")
+    if generator is not None:
+        try:
+            store.restore_generator(generator)
+        except (TypeError, ValueError) as exc:
+            raise SnapshotError(f"not a {FORMAT} document: 'generator': {exc}") from exc
     store.replace_state(state, baseline=baseline)
 
 

@@ -120,3 +120,27 @@ def test_state_file_round_trip_and_refusals(tmp_path: Path) -> None:
         StateFile(tmp_path / "bad.json").restore(SessionStore())
     with pytest.raises(StateFileError, match="does not exist"):
         StateFile(tmp_path / "nope" / "state.json").check_writable()
+
+
+def test_a_seeded_server_restarted_from_its_state_file_hands_out_new_ids(tmp_path: Path) -> None:
+    """Issue 18, finding 5: the generator's position is saved, so ids never repeat after a restart."""
+    from mockviking import Config, create_app
+
+    config = Config(seed=7, state_file=str(tmp_path / "state.json"))
+    headers = {"X-API-Key": "alice-secret-key-0001"}
+    seen_messages: list[str] = []
+    seen_tasks: list[str] = []
+    for _run in range(3):  # three lives of the same server, each restored from the file
+        app = create_app(config)
+        client = app.test_client()
+        for n in range(3):
+            assert client.post("/api/v1/sessions/restart/messages", headers=headers,
+                               json={"role": "user", "content": f"hello {n}"}).status_code == 200
+        commit = client.post("/api/v1/sessions/restart/commit", headers=headers, json={}).get_json()
+        seen_tasks.append(commit["result"]["task_id"])
+        store = app.extensions["mockviking"].store
+        session = store.get_session(Owner("default", "alice"), "restart")
+        seen_messages += [m.id for m in session.archives[-1].messages]  # this life's three
+    assert len(set(seen_tasks)) == 3, seen_tasks
+    assert len(seen_messages) == len(set(seen_messages)) == 9, seen_messages
+    assert len(create_app(config).extensions["mockviking"].store.list_tasks(None)) == 3
