@@ -52,6 +52,9 @@ class Harness:
             store.limits = Limits(config.max_sessions_per_user, config.max_messages_per_user, config.max_id_length)
             if state_file is None or not state_file.restore(store):
                 load_into(store, config.fixture_paths(), contract)
+        else:
+            # The id rule is the API's, whoever built the store (handlers read the same setting).
+            store.limits.max_id_length = config.max_id_length
         if config.root_key is not None:
             store.set_root_key(config.root_key)
             store.mark_baseline()

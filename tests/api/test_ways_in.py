@@ -122,3 +122,14 @@ def test_the_bundled_fixtures_pass_the_rules(contract: Contract) -> None:
     load_into(store, [default_fixture_path()], contract)
     assert store.get_session(ALICE_OWNER, "a1b2c3d4") is not None
     assert create_app(Config()).extensions["mockviking"].store.get_session(ALICE_OWNER, "a1b2c3d4") is not None
+
+
+def test_a_store_given_to_create_app_gets_the_id_rule_too() -> None:
+    """The app's id-length rule applies to a store the caller built, on create as on lookup."""
+    store = SessionStore()
+    client = create_app(Config(fixtures=()), store=store).test_client()
+    too_long = "x" * (Config().max_id_length + 1)
+    assert client.post("/api/v1/sessions", json={"session_id": too_long}).status_code == 400
+    message = {"role": "user", "content": "a"}
+    assert client.post(f"/api/v1/sessions/{too_long}/messages", json=message).status_code == 400
+    assert store.list_sessions(Owner("default", "default")) == []
