@@ -130,7 +130,7 @@ class CommitEngine(TaskQueue):
             return CommitOutcome(
                 session_id,
                 task_id=task.task_id,
-                archive_uri=f"{session.uri}/history/{archive_id}",
+                archive_uri=session.archive_uri(archive_id),
                 estimated_active_tokens=estimated,
             )
 

@@ -69,6 +69,10 @@ class Session:
         """The session's ``viking://`` URI."""
         return f"viking://user/{self.owner.user_id}/sessions/{self.session_id}"
 
+    def archive_uri(self, archive_id: str) -> str:
+        """Where the real server keeps one of the session's archives."""
+        return f"{self.uri}/history/{archive_id}"
+
     @property
     def message_count(self) -> int:
         """Live messages."""

@@ -38,7 +38,7 @@ def run(session: Session, archive: Archive, script: CommitScript, now: dt.dateti
     session.updated_at = stamp
     return CommitReport(
         session_id=session.session_id,
-        archive_uri=f"{session.uri}/history/{archive.archive_id}",
+        archive_uri=session.archive_uri(archive.archive_id),
         memories=counts,
         llm_usage=dict(session.llm_token_usage),
         embedding_tokens=session.embedding_tokens,

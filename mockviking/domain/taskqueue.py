@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from mockviking.domain import phase_two
-from mockviking.domain.errors import DomainError
+from mockviking.domain.errors import DomainError, session_not_found
 from mockviking.domain.models import Archive, Session
 from mockviking.domain.owners import Owner
 from mockviking.domain.sessions import SessionBook
@@ -103,7 +103,7 @@ class TaskQueue(SessionBook):
         session = self.get_session(task.owner, task.resource_id)
         archive = find_archive(session, task.archive_id) if session else None
         if session is None or archive is None:
-            task.finish("failed", now, error=f"Session not found: {task.resource_id}")
+            task.finish("failed", now, error=session_not_found(task.resource_id).message)
             self._close_task(task, "failed")
             return
         if task.script.fail is not None:

@@ -60,10 +60,16 @@ def session_detail(session: Session, identity: Identity) -> dict[str, t.Any]:
 
 def session_created(session: Session, identity: Identity) -> dict[str, t.Any]:
     """POST sessions' result."""
+    return {"session_id": session.session_id, "uri": session.uri, "user": user(identity), **_config(session)}
+
+
+def session_config(session: Session) -> dict[str, t.Any]:
+    """PATCH config's result."""
+    return {"session_id": session.session_id, **_config(session)}
+
+
+def _config(session: Session) -> dict[str, t.Any]:
     return {
-        "session_id": session.session_id,
-        "uri": session.uri,
-        "user": user(identity),
         "auto_commit_policy": effective_policy(session.auto_commit_policy),
         "memory_extraction_config": session.memory_extraction_config,
     }

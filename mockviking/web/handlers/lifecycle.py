@@ -5,7 +5,6 @@ from __future__ import annotations
 import typing as t
 
 from mockviking.domain.errors import DomainError, RouteError, session_not_found_route
-from mockviking.domain.rules import effective_policy
 from mockviking.web import render
 from mockviking.web.handlers.registry import Call, operation
 
@@ -55,8 +54,4 @@ def update_session_config(call: Call) -> dict[str, t.Any]:
             raise
         # The real server's router looks the session up itself, and words a miss its own way.
         raise session_not_found_route(session_id) from exc
-    return {
-        "session_id": session_id,
-        "auto_commit_policy": effective_policy(session.auto_commit_policy),
-        "memory_extraction_config": session.memory_extraction_config,
-    }
+    return render.session_config(session)
