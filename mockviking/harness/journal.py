@@ -15,6 +15,7 @@ import json
 import threading
 import typing as t
 
+from mockviking.contract.decoding import may_hold_surrogate
 from mockviking.domain.rules import escape_unstorable
 from mockviking.harness.config import CONTROL_PREFIX
 
@@ -180,7 +181,9 @@ def readable(data: bytes, mimetype: str | None) -> t.Any:
         return None
     if (mimetype or "").endswith("json"):
         try:
-            return escape_unstorable(json.loads(data))
+            value = json.loads(data)
+            # Only a body that may hold a lone surrogate is walked to escape it.
+            return escape_unstorable(value) if may_hold_surrogate(data) else value
         except (ValueError, RecursionError):
             pass
     text = data.decode("utf-8", errors="replace")
